@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# teeshm-trace build.
+#   make                 -> build/teeshm-trace          (native x86_64)
+#   make ARCH=arm64      -> build/arm64/teeshm-trace    (static, for boards/testbed)
+#   make test            -> every test (unit, replay, CLI, testbed)
+#   make testbed         -> the QEMU testbed (firmware, DTB, initramfs)
+#   make testbed-test    -> the testbed scenarios only
+
+HOSTARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOSTARCH)
+
+ifeq ($(ARCH),x86)
+OUT := build
+CC := gcc
+AR := ar
+else ifeq ($(ARCH),arm64)
+OUT := build/arm64
+CC := aarch64-linux-gnu-gcc
+AR := aarch64-linux-gnu-ar
+STATIC := 1
+else
+$(error ARCH must be x86 or arm64)
+endif
+
+CLANG ?= $(shell command -v clang-16 || command -v clang-15 || command -v clang)
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+LLVM_STRIP ?= $(shell command -v llvm-strip-16 || command -v llvm-strip || echo true)
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iinclude -Isrc -Isrc/lib -I$(OUT)
+CFLAGS ?=
+CFLAGS += $(CFLAGS_BASE) -DTEESHM_VERSION='"$(VERSION)"'
+LDFLAGS ?=
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LIBS := -lbpf -lelf -lz -lzstd
+else
+LIBS := -lbpf -lelf -lz
+endif
+
+# The pairing engine: a library with no libbpf dependency.
+LIB_SRCS := $(sort $(wildcard src/lib/*.c))
+LIB_OBJS := $(patsubst src/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+LIB := $(OUT)/libteeshm.a
+
+# The command line (verbs, live tracing, sinks).
+CLI_SRCS := $(sort $(wildcard src/*.c))
+CLI_OBJS := $(patsubst src/%.c,$(OUT)/cli/%.o,$(CLI_SRCS))
+
+BPF_SRC := bpf/teeshm.bpf.c
+BPF_OBJ := $(OUT)/teeshm.bpf.o
+SKEL := $(OUT)/teeshm.skel.h
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+.PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
+	install bench
+
+all: $(OUT)/teeshm-trace
+
+$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h include/*.h) | $(OUT)/lib
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(OUT)/lib $(OUT)/cli:
+	mkdir -p $@
+
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/teeshm_event.h $(VMLINUX) | $(OUT)/cli
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 \
+		-Iinclude -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name teeshm > $@.tmp
+	mv $@.tmp $@
+
+$(OUT)/cli/%.o: src/%.c $(SKEL) $(wildcard src/*.h src/lib/*.h include/*.h) | $(OUT)/cli
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/teeshm-trace: $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
+
+# ---------------------------------------------------------------- tests
+# Unit tests (cmocka) run natively with ASan/UBSan over the engine library.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UT_OUT := build/san
+UT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UT_BINS := $(patsubst tests/unit/%.c,$(UT_OUT)/%,$(UT_SRCS))
+UT_LIB_OBJS := $(patsubst src/lib/%.c,$(UT_OUT)/lib/%.o,$(LIB_SRCS))
+
+$(UT_OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_BASE) $(SAN) -c $< -o $@
+
+$(UT_OUT)/test_%: tests/unit/test_%.c $(UT_LIB_OBJS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(UT_LIB_OBJS) -lcmocka
+
+unit-test: $(UT_BINS)
+	@tests/run-group.sh unit $(UT_BINS)
+
+replay-test: build/teeshm-trace
+	@tests/run-group.sh replay tests/replay/run.sh build/teeshm-trace
+
+cli-test: build/teeshm-trace
+	@tests/run-group.sh cli tests/cli/run.sh build/teeshm-trace
+
+testbed:
+	$(MAKE) -C tests/testbed
+
+testbed-test: testbed
+	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
+
+test:
+	@rm -f build/test-totals
+	$(MAKE) ARCH=x86 all
+	$(MAKE) ARCH=arm64 all
+	$(MAKE) unit-test
+	$(MAKE) replay-test
+	$(MAKE) cli-test
+	$(MAKE) testbed-test
+	@tests/run-group.sh --total
+
+clean:
+	rm -rf build

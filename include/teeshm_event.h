@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * teeshm_event.h - the one event ABI shared by the BPF programs (bpf/) and
+ * the user-space frontend (src/).
+ *
+ * Included by BPF code after vmlinux.h, and by C code after <stdint.h>.
+ * Only fixed-width types; every struct is naturally aligned and padded by
+ * hand so the layout is identical for the BPF target, x86_64 and arm64.
+ */
+#ifndef TEESHM_EVENT_H
+#define TEESHM_EVENT_H
+
+#ifndef __VMLINUX_H__
+#include <stdint.h>
+typedef uint8_t teeshm_u8;
+typedef uint32_t teeshm_u32;
+typedef int32_t teeshm_s32;
+typedef uint64_t teeshm_u64;
+#else
+typedef __u8 teeshm_u8;
+typedef __u32 teeshm_u32;
+typedef __s32 teeshm_s32;
+typedef __u64 teeshm_u64;
+#endif
+
+#define TEESHM_COMM_LEN		16
+#define TEESHM_MAX_STACK	16	/* frames kept per allocation site */
+#define TEESHM_LIVE_MAX		131072	/* default live-table capacity */
+
+/* Event types (struct teeshm_event.type) */
+enum teeshm_ev_type {
+	TEESHM_EV_ALLOC = 1,	/* a struct tee_shm came into being */
+	TEESHM_EV_REGISTER = 2,	/* registration with the secure world */
+	TEESHM_EV_UNREGISTER = 3, /* unregistration from the secure world */
+	TEESHM_EV_FREE = 4,	/* release completed (after any unregister) */
+	TEESHM_EV_KEXEC = 5,	/* machine_kexec reached: snapshot follows */
+	TEESHM_EV_SNAPSHOT = 6,	/* one live buffer at the kexec snapshot */
+	TEESHM_EV__MAX,
+};
+
+/* Which kernel function produced the event (struct teeshm_event.api) */
+enum teeshm_api {
+	TEESHM_API_NONE = 0,
+	TEESHM_API_SHM_ALLOC,		/* tee_shm_alloc (<= 5.17) */
+	TEESHM_API_ALLOC_USER_BUF,	/* tee_shm_alloc_user_buf */
+	TEESHM_API_ALLOC_KERNEL_BUF,	/* tee_shm_alloc_kernel_buf */
+	TEESHM_API_ALLOC_PRIV_BUF,	/* tee_shm_alloc_priv_buf */
+	TEESHM_API_REGISTER_USER_BUF,	/* tee_shm_register_user_buf */
+	TEESHM_API_REGISTER_KERNEL_BUF,	/* tee_shm_register_kernel_buf */
+	TEESHM_API_SHM_REGISTER,	/* tee_shm_register (<= 5.17) */
+	TEESHM_API_OPTEE_REGISTER,	/* optee_shm_register (SMC ABI) */
+	TEESHM_API_OPTEE_UNREGISTER,	/* optee_shm_unregister (SMC ABI) */
+	TEESHM_API_FFA_REGISTER,	/* optee_ffa_shm_register */
+	TEESHM_API_FFA_UNREGISTER,	/* optee_ffa_shm_unregister */
+	TEESHM_API_SUPP_REGISTER,	/* optee_*shm_register_supp */
+	TEESHM_API_SUPP_UNREGISTER,	/* optee_*shm_unregister_supp */
+	TEESHM_API_SHM_RELEASE,		/* tee_shm_release (return) */
+	TEESHM_API_KEXEC,		/* machine_kexec */
+	TEESHM_API__MAX,
+};
+
+/* Kernel generation of the TEE_SHM_* bit layout (teeshm_event.flags_gen) */
+enum teeshm_flags_gen {
+	TEESHM_GEN_UNKNOWN = 0,
+	TEESHM_GEN_OLD = 1,	/* <= 5.17: MAPPED DMA_BUF ... KERNEL_MAPPED PRIV */
+	TEESHM_GEN_NEW = 2,	/* >= 5.18: DYNAMIC USER_MAPPED POOL PRIV */
+};
+
+/* Kind of kexec (teeshm_event.kind on TEESHM_EV_KEXEC) */
+enum teeshm_kexec_kind {
+	TEESHM_KEXEC_NORMAL = 0,
+	TEESHM_KEXEC_CRASH = 1,
+};
+
+/*
+ * One event on the ring buffer.  shm/ctx are raw kernel addresses: they
+ * stay on the machine; exporters hash them (see src/).
+ */
+struct teeshm_event {
+	teeshm_u64 ts_ns;	/* bpf_ktime_get_boot_ns() */
+	teeshm_u64 shm;		/* struct tee_shm * */
+	teeshm_u64 ctx;		/* struct tee_context * */
+	teeshm_u64 cookie;	/* secure-world id/cookie where known */
+	teeshm_u64 size;	/* bytes */
+	teeshm_u64 seq;		/* per-CPU-independent sequence number */
+	teeshm_u32 flags;	/* raw TEE_SHM_* bits, layout per flags_gen */
+	teeshm_u32 pid;		/* tgid */
+	teeshm_s32 ret;		/* return code (0 ok, -errno) */
+	teeshm_s32 stack_id;	/* allocation-site stack id, -1 if none */
+	teeshm_u8 type;		/* enum teeshm_ev_type */
+	teeshm_u8 api;		/* enum teeshm_api */
+	teeshm_u8 flags_gen;	/* enum teeshm_flags_gen */
+	teeshm_u8 kind;		/* enum teeshm_kexec_kind on kexec */
+	teeshm_u8 flags_known;	/* 1 if flags/size were read from the shm */
+	teeshm_u8 pad[3];
+	char comm[TEESHM_COMM_LEN];
+};
+
+/*
+ * State of a buffer in the in-kernel live table (BPF hash map keyed by the
+ * struct tee_shm pointer).
+ */
+enum teeshm_live_state {
+	TEESHM_LIVE_ALLOCATED = 1,
+	TEESHM_LIVE_REGISTERED = 2,
+};
+
+struct teeshm_live {
+	teeshm_u64 ts_alloc_ns;
+	teeshm_u64 ts_reg_ns;
+	teeshm_u64 ctx;
+	teeshm_u64 cookie;
+	teeshm_u64 size;
+	teeshm_u32 flags;
+	teeshm_u32 pid;
+	teeshm_s32 stack_id;
+	teeshm_u8 state;	/* enum teeshm_live_state */
+	teeshm_u8 flags_gen;
+	teeshm_u8 api;
+	teeshm_u8 pad;
+	char comm[TEESHM_COMM_LEN];
+};
+
+/* Indexes of the counters array map */
+enum teeshm_counter {
+	TEESHM_CNT_EVENTS = 0,	/* events submitted */
+	TEESHM_CNT_LOST,	/* ring buffer full: event dropped */
+	TEESHM_CNT_LIVE_FULL,	/* live table full: buffer untracked */
+	TEESHM_CNT_REGISTERS,
+	TEESHM_CNT_UNREGISTERS,
+	TEESHM_CNT_REG_FAILED,
+	TEESHM_CNT_KEXECS,
+	TEESHM_CNT__MAX,
+};
+
+#endif /* TEESHM_EVENT_H */

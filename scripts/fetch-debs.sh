@@ -1,0 +1,69 @@
+#!/bin/sh
+# fetch-debs.sh - download Debian packages into the cache and unpack each one.
+#
+# usage: scripts/fetch-debs.sh [-s SUITE] PKG[:ARCH]...
+#   Prints, one per line, the directory each package was unpacked into:
+#   $TEESHM_CACHE/x/<package>_<version>_<arch>/
+#
+# Packages come from the Debian archive the host's apt is set up for.  With
+# -s SUITE (e.g. bullseye) a private apt configuration under the cache is used
+# so that the host's sources are left alone.  Nothing is installed.
+set -eu
+
+cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
+suite=
+if [ "${1:-}" = "-s" ]; then
+	suite=$2
+	shift 2
+fi
+[ $# -gt 0 ] || { echo "usage: $0 [-s SUITE] PKG[:ARCH]..." >&2; exit 2; }
+
+debs=$cache/debs
+mkdir -p "$debs" "$cache/x"
+
+aptopts=
+if [ -n "$suite" ]; then
+	root=$cache/apt-$suite
+	mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc/preferences.d"
+	: >"$root/status"
+	echo "deb [arch=arm64,amd64] http://deb.debian.org/debian $suite main" \
+		>"$root/sources.list"
+	aptopts="-o Dir::Etc::SourceList=$root/sources.list \
+-o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$root/lists \
+-o Dir::State::Status=$root/status -o Dir::Cache=$root \
+-o Dir::Etc::Preferences=/nonexistent -o Dir::Etc::PreferencesParts=$root/etc/preferences.d \
+-o APT::Architectures::=amd64 -o APT::Architectures::=arm64"
+	stamp=$root/lists/.updated
+	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720)" ]; then
+		# shellcheck disable=SC2086
+		apt-get $aptopts update >&2
+		touch "$stamp"
+	fi
+fi
+
+for p in "$@"; do
+	# shellcheck disable=SC2086
+	ver=$(apt-cache $aptopts show --no-all-versions "$p" 2>/dev/null |
+		sed -n 's/^Version: //p' | head -n1)
+	[ -n "$ver" ] || { echo "fetch-debs: no package $p in the archive" >&2; exit 1; }
+	name=${p%%:*}
+	arch=${p#*:}
+	[ "$arch" != "$p" ] || arch=$(dpkg --print-architecture)
+	fver=$(echo "$ver" | sed 's/:/%3a/')
+	deb=$debs/${name}_${fver}_${arch}.deb
+	[ -f "$deb" ] || [ -f "$debs/${name}_${fver}_all.deb" ] || (
+		cd "$debs" &&
+		# shellcheck disable=SC2086
+		apt-get $aptopts download "$p=$ver" >&2
+	)
+	[ -f "$deb" ] || deb=$debs/${name}_${fver}_all.deb
+	[ -f "$deb" ] || { echo "fetch-debs: download of $p failed" >&2; exit 1; }
+	dir=$cache/x/${name}_${ver}_${arch}
+	if [ ! -f "$dir/.done" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir"
+		touch "$dir/.done"
+	fi
+	echo "$dir"
+done

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * engine.h - the pairing engine: a library with no libbpf dependency, used
+ * by live tracing, replay and the unit tests alike.
+ *
+ * Input is a stream of normalised events (struct tse_event), whatever their
+ * source (ring buffer, JSONL trace).  Per buffer it follows
+ * alloc -> register -> unregister -> free, survives address reuse, and
+ * reports findings.
+ */
+#ifndef TEESHM_ENGINE_H
+#define TEESHM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Canonical, generation-independent flag bits.  Kernel bits are mapped onto
+ * these by tse_flags_decode(); JSONL names are these names without the
+ * TEE_SHM_ prefix.
+ */
+enum tse_flag {
+	TSE_F_MAPPED = 1u << 0,
+	TSE_F_DMA_BUF = 1u << 1,
+	TSE_F_EXT_DMA_BUF = 1u << 2,
+	TSE_F_REGISTER = 1u << 3,
+	TSE_F_USER_MAPPED = 1u << 4,
+	TSE_F_POOL = 1u << 5,
+	TSE_F_KERNEL_MAPPED = 1u << 6,
+	TSE_F_PRIV = 1u << 7,
+	TSE_F_DYNAMIC = 1u << 8,
+};
+
+/* Map raw TEE_SHM_* bits of kernel generation gen (enum teeshm_flags_gen). */
+uint32_t tse_flags_decode(uint32_t raw, int gen);
+/* Name of one canonical flag bit, without prefix ("PRIV"), or NULL. */
+const char *tse_flag_name(uint32_t bit);
+/* Canonical bit for a name ("PRIV"), 0 if unknown. */
+uint32_t tse_flag_from_name(const char *name);
+/* "DYNAMIC|POOL" (or "-" when empty) into buf; returns buf. */
+char *tse_flags_str(uint32_t flags, char *buf, size_t len);
+
+enum tse_type {
+	TSE_ALLOC = 1,
+	TSE_REGISTER,
+	TSE_UNREGISTER,
+	TSE_FREE,
+	TSE_KEXEC,
+};
+
+enum tse_kexec_kind {
+	TSE_KEXEC_NORMAL = 0,
+	TSE_KEXEC_CRASH = 1,
+};
+
+#define TSE_COMM_LEN	16
+#define TSE_CALLER_LEN	128
+
+struct tse_event {
+	uint64_t ts_ns;
+	int type;		/* enum tse_type */
+	uint64_t shm;
+	uint64_t ctx;
+	uint64_t cookie;
+	uint64_t size;
+	uint32_t flags;		/* canonical TSE_F_* */
+	int32_t ret;		/* register/unregister: non-zero = failed */
+	int32_t pid;		/* -1 if unknown */
+	int kind;		/* enum tse_kexec_kind, on TSE_KEXEC */
+	bool has_size, has_flags, has_ctx, has_cookie;
+	char comm[TSE_COMM_LEN];	/* "" if unknown */
+	char caller[TSE_CALLER_LEN];	/* allocation site, "" if unknown */
+};
+
+enum tse_finding_kind {
+	TSE_FIND_PRIV_REGISTERED = 1,	/* a PRIV buffer was registered */
+	TSE_FIND_DOUBLE_REGISTER,	/* registered while registered */
+	TSE_FIND_UNREGISTER_UNKNOWN,	/* unregister of a buffer not registered */
+	TSE_FIND_FREE_WHILE_REGISTERED,	/* released while still registered */
+	TSE_FIND_FAILED_REGISTER,	/* failed registration left without cleanup */
+	TSE_FIND_REGISTERED_AT_KEXEC,	/* still registered at a kexec */
+};
+
+/* JSON/CLI name: "priv_registered", ... */
+const char *tse_finding_name(int kind);
+
+/* Everything the engine knows about one buffer (one incarnation of an address). */
+struct tse_buf {
+	uint64_t shm;
+	uint64_t ctx;
+	uint64_t cookie;
+	uint64_t size;
+	uint32_t flags;
+	bool registered;
+	bool freed;
+	bool seen_alloc;	/* false: first seen at register (trace began late) */
+	bool failed_register;	/* last registration attempt failed */
+	int32_t pid;
+	uint64_t ts_alloc_ns;
+	uint64_t ts_reg_ns;
+	uint32_t generation;	/* incarnation of this address (address reuse) */
+	char comm[TSE_COMM_LEN];
+	char caller[TSE_CALLER_LEN];
+};
+
+struct tse_finding {
+	int kind;		/* enum tse_finding_kind */
+	uint64_t ts_ns;
+	uint64_t kexec_index;	/* for REGISTERED_AT_KEXEC: which kexec (0-based) */
+	struct tse_buf buf;	/* state of the buffer when found */
+};
+
+struct tse_engine;
+
+struct tse_engine *tse_new(void);
+void tse_free(struct tse_engine *e);
+
+/*
+ * Feed one event.  Returns 0, or -EINVAL for an event that is malformed in
+ * itself (unknown type, missing shm).  Findings are recorded, not returned.
+ */
+int tse_feed(struct tse_engine *e, const struct tse_event *ev);
+
+/*
+ * End of input: buffers whose last registration failed and were never
+ * cleaned up become TSE_FIND_FAILED_REGISTER.  Call once before reading
+ * the final findings.
+ */
+void tse_finish(struct tse_engine *e);
+
+/* Findings, in the order they were found. */
+size_t tse_findings(const struct tse_engine *e, const struct tse_finding **out);
+
+/* Number of kexec events seen. */
+size_t tse_kexec_count(const struct tse_engine *e);
+
+/*
+ * Buffers registered at the last kexec event (a copy taken when it was fed),
+ * sorted by shm.  Returns the count; *out valid until the next tse_feed().
+ */
+size_t tse_registered_at_last_kexec(const struct tse_engine *e,
+				    const struct tse_buf **out);
+
+/* Walk the buffers alive now (not freed), sorted by shm; cb returns non-zero to stop. */
+typedef int (*tse_walk_fn)(const struct tse_buf *b, void *arg);
+void tse_walk_live(const struct tse_engine *e, tse_walk_fn cb, void *arg);
+
+/* Statistics */
+struct tse_stats {
+	uint64_t events;
+	uint64_t allocs, registers, unregisters, frees, kexecs;
+	uint64_t register_failures, unregister_failures;
+	uint64_t live, registered_now, registered_bytes;
+};
+void tse_get_stats(const struct tse_engine *e, struct tse_stats *st);
+
+#endif /* TEESHM_ENGINE_H */
