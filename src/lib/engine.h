@@ -38,6 +38,9 @@ uint32_t tse_flags_decode(uint32_t raw, int gen);
 const char *tse_flag_name(uint32_t bit);
 /* Canonical bit for a name ("PRIV"), 0 if unknown. */
 uint32_t tse_flag_from_name(const char *name);
+uint32_t tse_flag_from_name_n(const char *name, size_t len);
+/* Names of the bits set in flags, in canonical order; returns the count. */
+uint32_t tse_flags_each(uint32_t flags, const char **names, size_t max);
 /* "DYNAMIC|POOL" (or "-" when empty) into buf; returns buf. */
 char *tse_flags_str(uint32_t flags, char *buf, size_t len);
 
@@ -101,7 +104,7 @@ struct tse_buf {
 	uint64_t ts_reg_ns;
 	uint32_t generation;	/* incarnation of this address (address reuse) */
 	char comm[TSE_COMM_LEN];
-	char caller[TSE_CALLER_LEN];
+	const char *caller;	/* interned by the engine, "" if unknown */
 };
 
 struct tse_finding {
@@ -117,8 +120,25 @@ struct tse_engine *tse_new(void);
 void tse_free(struct tse_engine *e);
 
 /*
- * Feed one event.  Returns 0, or -EINVAL for an event that is malformed in
- * itself (unknown type, missing shm).  Findings are recorded, not returned.
+ * Feed one event.  Returns 0, -EINVAL for an event that is malformed in
+ * itself (unknown type), or -ENOMEM.  Findings are recorded, not returned.
+ *
+ * Semantics, per buffer (keyed by shm address):
+ * - alloc on an address still alive: the previous incarnation was released
+ *   unseen (lost events); it is dropped without a finding and a new
+ *   incarnation starts.
+ * - register, ret == 0: registered.  PRIV set -> priv_registered; already
+ *   registered -> double_register.  A register on an unknown address
+ *   creates the buffer (seen_alloc = false: the trace began late).
+ * - register, ret != 0: the attempt is remembered (failed_register); it is
+ *   cleaned up by a later successful register, an unregister, or the free.
+ * - unregister of an address not registered -> unregister_unknown; with
+ *   ret != 0 the buffer stays registered.
+ * - free: the release completed; registered at that point ->
+ *   free_while_registered.  Free of an unknown address is ignored.
+ * - kexec: every buffer registered now -> registered_at_kexec.
+ * - tse_finish(): a buffer still alive whose last registration failed and
+ *   was never cleaned up -> failed_register.
  */
 int tse_feed(struct tse_engine *e, const struct tse_event *ev);
 
@@ -154,5 +174,8 @@ struct tse_stats {
 	uint64_t live, registered_now, registered_bytes;
 };
 void tse_get_stats(const struct tse_engine *e, struct tse_stats *st);
+
+/* Upper bound of user-space bytes per live buffer (benchmarks). */
+size_t tse_buf_mem(void);
 
 #endif /* TEESHM_ENGINE_H */

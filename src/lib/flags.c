@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * flags.c - TEE_SHM_* flag decoding per kernel generation, and names.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "teeshm_event.h"
+
+/* Raw bit -> canonical bit, per generation (include/linux/tee_drv.h). */
+static const uint32_t gen_old[] = {
+	TSE_F_MAPPED,		/* BIT(0) TEE_SHM_MAPPED */
+	TSE_F_DMA_BUF,		/* BIT(1) TEE_SHM_DMA_BUF */
+	TSE_F_EXT_DMA_BUF,	/* BIT(2) TEE_SHM_EXT_DMA_BUF */
+	TSE_F_REGISTER,		/* BIT(3) TEE_SHM_REGISTER */
+	TSE_F_USER_MAPPED,	/* BIT(4) TEE_SHM_USER_MAPPED */
+	TSE_F_POOL,		/* BIT(5) TEE_SHM_POOL */
+	TSE_F_KERNEL_MAPPED,	/* BIT(6) TEE_SHM_KERNEL_MAPPED */
+	TSE_F_PRIV,		/* BIT(7) TEE_SHM_PRIV (5.10.y backport) */
+};
+
+static const uint32_t gen_new[] = {
+	TSE_F_DYNAMIC,		/* BIT(0) TEE_SHM_DYNAMIC */
+	TSE_F_USER_MAPPED,	/* BIT(1) TEE_SHM_USER_MAPPED */
+	TSE_F_POOL,		/* BIT(2) TEE_SHM_POOL */
+	TSE_F_PRIV,		/* BIT(3) TEE_SHM_PRIV */
+};
+
+uint32_t tse_flags_decode(uint32_t raw, int gen)
+{
+	const uint32_t *map;
+	size_t n, i;
+	uint32_t out = 0;
+
+	switch (gen) {
+	case TEESHM_GEN_OLD:
+		map = gen_old;
+		n = sizeof(gen_old) / sizeof(gen_old[0]);
+		break;
+	case TEESHM_GEN_NEW:
+		map = gen_new;
+		n = sizeof(gen_new) / sizeof(gen_new[0]);
+		break;
+	default:
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (raw & (1u << i))
+			out |= map[i];
+	return out;
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} flag_names[] = {
+	{ TSE_F_MAPPED, "MAPPED" },
+	{ TSE_F_DMA_BUF, "DMA_BUF" },
+	{ TSE_F_EXT_DMA_BUF, "EXT_DMA_BUF" },
+	{ TSE_F_REGISTER, "REGISTER" },
+	{ TSE_F_USER_MAPPED, "USER_MAPPED" },
+	{ TSE_F_POOL, "POOL" },
+	{ TSE_F_KERNEL_MAPPED, "KERNEL_MAPPED" },
+	{ TSE_F_PRIV, "PRIV" },
+	{ TSE_F_DYNAMIC, "DYNAMIC" },
+};
+
+#define N_FLAG_NAMES (sizeof(flag_names) / sizeof(flag_names[0]))
+
+const char *tse_flag_name(uint32_t bit)
+{
+	size_t i;
+
+	for (i = 0; i < N_FLAG_NAMES; i++)
+		if (flag_names[i].bit == bit)
+			return flag_names[i].name;
+	return NULL;
+}
+
+uint32_t tse_flag_from_name(const char *name)
+{
+	return tse_flag_from_name_n(name, strlen(name));
+}
+
+uint32_t tse_flag_from_name_n(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < N_FLAG_NAMES; i++)
+		if (strlen(flag_names[i].name) == len &&
+		    !memcmp(flag_names[i].name, name, len))
+			return flag_names[i].bit;
+	return 0;
+}
+
+char *tse_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int n;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < N_FLAG_NAMES; i++) {
+		if (!(flags & flag_names[i].bit))
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
+			     flag_names[i].name);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += n;
+	}
+	if (!off)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+uint32_t tse_flags_each(uint32_t flags, const char **names, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < N_FLAG_NAMES && n < max; i++)
+		if (flags & flag_names[i].bit)
+			names[n++] = flag_names[i].name;
+	return n;
+}

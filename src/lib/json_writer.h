@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * json_writer.h - the project's one streaming JSON writer.
+ *
+ * Compact output (one line per top-level value when jw_end_line() is used),
+ * strings escaped per RFC 8259; bytes that are not valid UTF-8 are written
+ * as U+FFFD so the output is always valid JSON.
+ */
+#ifndef TEESHM_JSON_WRITER_H
+#define TEESHM_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JW_MAX_DEPTH 32
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool first[JW_MAX_DEPTH];	/* no member written yet at depth */
+	bool after_key;
+	bool pretty;
+};
+
+void jw_init(struct jw *w, FILE *f, bool pretty);
+void jw_obj_begin(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr_begin(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *key);
+void jw_str(struct jw *w, const char *s);
+void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_u64(struct jw *w, uint64_t v);
+void jw_s64(struct jw *w, int64_t v);
+void jw_bool(struct jw *w, bool v);
+void jw_null(struct jw *w);
+void jw_hex(struct jw *w, uint64_t v);	/* "0x..." string */
+/* End of one top-level value: newline. */
+void jw_end_line(struct jw *w);
+
+/* key + value shorthands */
+static inline void jw_kstr(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str(w, v);
+}
+
+static inline void jw_ku64(struct jw *w, const char *k, uint64_t v)
+{
+	jw_key(w, k);
+	jw_u64(w, v);
+}
+
+static inline void jw_ks64(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_s64(w, v);
+}
+
+static inline void jw_khex(struct jw *w, const char *k, uint64_t v)
+{
+	jw_key(w, k);
+	jw_hex(w, v);
+}
+
+static inline void jw_kbool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
+
+#endif /* TEESHM_JSON_WRITER_H */
