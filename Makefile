@@ -76,7 +76,7 @@ $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/teeshm_event.h $(VMLINUX) | $
 	$(LLVM_STRIP) -g $@
 
 $(SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name teeshm > $@.tmp
+	$(BPFTOOL) gen skeleton $< name teeshm_bpf > $@.tmp
 	mv $@.tmp $@
 
 $(OUT)/cli/%.o: src/%.c $(SKEL) $(wildcard src/*.h src/lib/*.h include/*.h) | $(OUT)/cli

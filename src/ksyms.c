@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ksyms.c - /proc/kallsyms reader.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksyms.h"
+
+struct ksym {
+	uint64_t addr;
+	const char *name;	/* points into names */
+	const char *mod;	/* "" for vmlinux */
+};
+
+struct ksyms {
+	struct ksym *v;
+	size_t n, cap;
+	char **blocks;		/* string storage */
+	size_t nblocks;
+	char *cur;
+	size_t left;
+	bool visible;
+};
+
+static const char *store(struct ksyms *ks, const char *s, size_t len)
+{
+	char *p, **nb;
+
+	if (len + 1 > ks->left) {
+		size_t sz = 1 << 20;
+
+		nb = realloc(ks->blocks, (ks->nblocks + 1) * sizeof(*nb));
+		if (!nb)
+			return NULL;
+		ks->blocks = nb;
+		ks->cur = malloc(sz);
+		if (!ks->cur)
+			return NULL;
+		ks->blocks[ks->nblocks++] = ks->cur;
+		ks->left = sz;
+	}
+	p = ks->cur;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	ks->cur += len + 1;
+	ks->left -= len + 1;
+	return p;
+}
+
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+struct ksyms *ksyms_load(const char *path)
+{
+	struct ksyms *ks;
+	char line[512], type, name[256], mod[128];
+	unsigned long long addr;
+	const char *lastmod = "";
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	ks = calloc(1, sizeof(*ks));
+	if (!ks) {
+		fclose(f);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct ksym *s;
+		int n;
+
+		mod[0] = '\0';
+		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name,
+			   mod);
+		if (n < 3)
+			continue;
+		if (type != 't' && type != 'T' && type != 'W' && type != 'w')
+			continue;
+		if (ks->n == ks->cap) {
+			size_t nc = ks->cap ? ks->cap * 2 : 65536;
+
+			s = realloc(ks->v, nc * sizeof(*s));
+			if (!s)
+				goto oom;
+			ks->v = s;
+			ks->cap = nc;
+		}
+		s = &ks->v[ks->n++];
+		s->addr = addr;
+		if (addr)
+			ks->visible = true;
+		s->name = store(ks, name, strlen(name));
+		if (!mod[0]) {
+			s->mod = "";
+		} else if (!strcmp(lastmod, mod)) {
+			s->mod = lastmod;
+		} else {
+			s->mod = store(ks, mod, strlen(mod));
+			lastmod = s->mod;
+		}
+		if (!s->name || !s->mod)
+			goto oom;
+	}
+	fclose(f);
+	qsort(ks->v, ks->n, sizeof(*ks->v), cmp_ksym);
+	return ks;
+oom:
+	fclose(f);
+	ksyms_free(ks);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void ksyms_free(struct ksyms *ks)
+{
+	size_t i;
+
+	if (!ks)
+		return;
+	for (i = 0; i < ks->nblocks; i++)
+		free(ks->blocks[i]);
+	free(ks->blocks);
+	free(ks->v);
+	free(ks);
+}
+
+bool ksyms_has(const struct ksyms *ks, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (!strcmp(ks->v[i].name, name))
+			return true;
+	return false;
+}
+
+bool ksyms_addrs_visible(const struct ksyms *ks)
+{
+	return ks->visible;
+}
+
+static const struct ksym *find(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks->n;
+
+	if (!ks->visible || !ks->n || addr < ks->v[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ks->v[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &ks->v[lo];
+}
+
+bool ksyms_fmt(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+{
+	const struct ksym *s = find(ks, addr);
+
+	if (!s) {
+		snprintf(buf, len, "0x%" PRIx64, addr);
+		return false;
+	}
+	snprintf(buf, len, "%s+0x%" PRIx64 "%s%s%s", s->name, addr - s->addr,
+		 s->mod[0] ? " [" : "", s->mod, s->mod[0] ? "]" : "");
+	return true;
+}
+
+const char *ksyms_name(const struct ksyms *ks, uint64_t addr)
+{
+	const struct ksym *s = find(ks, addr);
+
+	return s ? s->name : NULL;
+}

@@ -1,0 +1,988 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * live.c - the live verbs: trace, status, check, probes.
+ *
+ * `trace` loads the BPF skeleton, attaches to whatever of the TEE functions
+ * this kernel has, pins the in-kernel live table under TEESHM_PIN_DIR (so
+ * that `status` and `check` can read it from another process), and streams
+ * events through the pairing engine.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "json_writer.h"
+#include "jsonl.h"
+#include "ksyms.h"
+#include "live.h"
+#include "replay.h"
+#include "teeshm_event.h"
+#include "teeshm_hash.h"
+#include "teeshm.skel.h"
+
+#define KALLSYMS	"/proc/kallsyms"
+#define ID_KEY_FILE	"/run/teeshm-trace/id-key"
+
+static uint64_t id_key[2];
+static bool id_key_given;
+
+/* ------------------------------------------------------------ ids */
+
+int live_set_id_key(const char *hex)
+{
+	char part[17];
+	char *end;
+	int i;
+
+	if (strlen(hex) != 32)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		memcpy(part, hex + 16 * i, 16);
+		part[16] = '\0';
+		errno = 0;
+		id_key[i] = strtoull(part, &end, 16);
+		if (errno || *end)
+			return -1;
+	}
+	id_key_given = true;
+	return 0;
+}
+
+/*
+ * The key: --id-key, else the per-boot key in /run (tmpfs, root only), else
+ * a new random one saved there, so ids stay stable within a boot.
+ */
+static void ensure_id_key(void)
+{
+	char hex[40];
+	FILE *f;
+
+	if (id_key_given)
+		return;
+	f = fopen(ID_KEY_FILE, "r");
+	if (f) {
+		if (fgets(hex, sizeof(hex), f)) {
+			hex[strcspn(hex, "\n")] = '\0';
+			if (!live_set_id_key(hex)) {
+				fclose(f);
+				return;
+			}
+		}
+		fclose(f);
+	}
+	if (getrandom(id_key, sizeof(id_key), 0) != sizeof(id_key)) {
+		id_key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
+		id_key[1] = (uint64_t)getpid() * 0xc2b2ae3d27d4eb4fULL;
+	}
+	id_key_given = true;
+	mkdir("/run/teeshm-trace", 0700);
+	f = fopen(ID_KEY_FILE, "wx");
+	if (f) {
+		fchmod(fileno(f), 0600);
+		fprintf(f, "%016" PRIx64 "%016" PRIx64 "\n", id_key[0],
+			id_key[1]);
+		fclose(f);
+	}
+}
+
+uint64_t live_id(uint64_t addr)
+{
+	return teeshm_hash64(id_key[0], id_key[1], addr);
+}
+
+static void jw_kid(struct jw *w, const char *k, uint64_t addr)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%016" PRIx64, live_id(addr));
+	jw_kstr(w, k, buf);
+}
+
+/* ------------------------------------------------------------ probes */
+
+enum probe_role { ROLE_CORE, ROLE_OPTIONAL, ROLE_KEXEC };
+
+static const struct probe_fn {
+	const char *fn;
+	const char *what;
+} probe_fns[] = {
+	{ "tee_shm_alloc", "alloc (<= 5.17: ctx, size, flags)" },
+	{ "tee_shm_alloc_user_buf", "alloc, user (5.18+)" },
+	{ "tee_shm_alloc_kernel_buf", "alloc, kernel" },
+	{ "tee_shm_alloc_priv_buf", "alloc, driver-private (5.18+)" },
+	{ "tee_shm_register_user_buf", "register user memory (5.18+)" },
+	{ "tee_shm_register_kernel_buf", "register kernel memory (5.18+)" },
+	{ "tee_shm_register", "register memory (<= 5.17)" },
+	{ "optee_shm_register", "secure-world registration (SMC ABI)" },
+	{ "optee_shm_unregister", "secure-world unregistration (SMC ABI)" },
+	{ "optee_ffa_shm_register", "secure-world registration (FF-A)" },
+	{ "optee_ffa_shm_unregister", "secure-world unregistration (FF-A)" },
+	{ "tee_shm_release", "release (<= 5.17)" },
+	{ "tee_shm_put", "release: last reference (5.18+)" },
+	{ "machine_kexec", "kexec, after drivers' shutdown" },
+	{ "__crash_kexec", "crash kexec (kdump)" },
+};
+
+#define N_PROBE_FNS (sizeof(probe_fns) / sizeof(probe_fns[0]))
+
+static const char *prog_fn(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+	const char *slash = strchr(sec, '/');
+
+	return slash ? slash + 1 : sec;
+}
+
+struct live_env {
+	struct ksyms *ks;
+	int flags_gen;
+	bool release_old;	/* tee_shm_release is a symbol */
+};
+
+static const char tee_absent[] =
+	"teeshm-trace: TEE core not present (tee.ko not loaded?)\n";
+
+/* Load kallsyms and check the TEE core is there.  0, or an exit code. */
+static int env_init(struct live_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->ks = ksyms_load(KALLSYMS);
+	if (!env->ks) {
+		fprintf(stderr, "teeshm-trace: cannot read %s: %s\n", KALLSYMS,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!ksyms_has(env->ks, "tee_shm_put") &&
+	    !ksyms_has(env->ks, "tee_shm_free")) {
+		fputs(tee_absent, stderr);
+		ksyms_free(env->ks);
+		env->ks = NULL;
+		return EXIT_USAGE;
+	}
+	/* Generation from the symbols, not from a version string. */
+	env->flags_gen = ksyms_has(env->ks, "tee_shm_alloc") ?
+			 TEESHM_GEN_OLD : TEESHM_GEN_NEW;
+	env->release_old = ksyms_has(env->ks, "tee_shm_release");
+	return 0;
+}
+
+static void env_fini(struct live_env *env)
+{
+	ksyms_free(env->ks);
+}
+
+static bool want_prog(const struct live_env *env, struct teeshm_bpf *skel,
+		      struct bpf_program *p, bool console, bool foreach)
+{
+	const char *fn = prog_fn(p);
+
+	if (!ksyms_has(env->ks, fn))
+		return false;
+	if (!strcmp(fn, "tee_shm_put"))
+		return !env->release_old;
+	if (p == skel->progs.kexec_console)
+		return foreach && console;
+	if (p == skel->progs.kexec_quiet)
+		return foreach && !console;
+	if (p == skel->progs.kexec_basic)
+		return !foreach;
+	return true;
+}
+
+/* ------------------------------------------------------------ output */
+
+static const char *ev_name(int type)
+{
+	switch (type) {
+	case TEESHM_EV_ALLOC:
+		return "alloc";
+	case TEESHM_EV_REGISTER:
+		return "register";
+	case TEESHM_EV_UNREGISTER:
+		return "unregister";
+	case TEESHM_EV_FREE:
+		return "free";
+	case TEESHM_EV_KEXEC:
+		return "kexec";
+	case TEESHM_EV_SNAPSHOT:
+		return "kexec-registered";
+	}
+	return "?";
+}
+
+/* Frames of the TEE core itself are not the allocation site. */
+static bool tee_internal(const char *name)
+{
+	static const char *const prefixes[] = {
+		"tee_shm_", "shm_alloc_helper", "register_shm_helper",
+		"optee_pool_op", "pool_op_", "optee_shm_", "optee_ffa_shm_",
+		"__tee_shm", "tee_dyn_shm",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static void stack_caller(int stacks_fd, const struct ksyms *ks, int stack_id,
+			 char *buf, size_t len)
+{
+	uint64_t ips[TEESHM_MAX_STACK] = {};
+	uint32_t key = stack_id;
+	const char *name;
+	int i;
+
+	buf[0] = '\0';
+	if (stack_id < 0 || stacks_fd < 0 || !ks ||
+	    bpf_map_lookup_elem(stacks_fd, &key, ips))
+		return;
+	for (i = 0; i < TEESHM_MAX_STACK && ips[i]; i++) {
+		name = ksyms_name(ks, ips[i]);
+		if (name && tee_internal(name))
+			continue;
+		ksyms_fmt(ks, ips[i], buf, len);
+		return;
+	}
+}
+
+struct tracer {
+	struct teeshm_bpf *skel;
+	struct live_env env;
+	struct tse_engine *eng;
+	FILE *rec;		/* -o FILE */
+	bool json;
+	int stacks_fd;
+	unsigned long nevents;
+};
+
+static void to_tse(const struct tracer *t, const struct teeshm_event *e,
+		   struct tse_event *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ts_ns = e->ts_ns;
+	switch (e->type) {
+	case TEESHM_EV_ALLOC:
+		o->type = TSE_ALLOC;
+		break;
+	case TEESHM_EV_REGISTER:
+		o->type = TSE_REGISTER;
+		break;
+	case TEESHM_EV_UNREGISTER:
+		o->type = TSE_UNREGISTER;
+		break;
+	case TEESHM_EV_FREE:
+		o->type = TSE_FREE;
+		break;
+	case TEESHM_EV_KEXEC:
+		o->type = TSE_KEXEC;
+		break;
+	}
+	o->shm = e->shm;
+	o->ret = e->ret;
+	o->pid = e->pid;
+	o->kind = e->kind == TEESHM_KEXEC_CRASH ? TSE_KEXEC_CRASH :
+						  TSE_KEXEC_NORMAL;
+	memcpy(o->comm, e->comm, sizeof(o->comm));
+	o->comm[sizeof(o->comm) - 1] = '\0';
+	if (e->flags_known) {
+		o->has_size = o->has_flags = true;
+		o->size = e->size;
+		o->flags = tse_flags_decode(e->flags, e->flags_gen);
+	}
+	if (e->ctx) {
+		o->has_ctx = true;
+		o->ctx = e->ctx;
+	}
+	if (e->type == TEESHM_EV_REGISTER || e->type == TEESHM_EV_UNREGISTER) {
+		o->has_cookie = true;
+		o->cookie = e->cookie;
+	}
+	if (e->type == TEESHM_EV_ALLOC)
+		stack_caller(t->stacks_fd, t->env.ks, e->stack_id, o->caller,
+			     sizeof(o->caller));
+}
+
+static void print_event(const struct tracer *t, const struct teeshm_event *e,
+			const struct tse_event *o)
+{
+	char fl[160];
+	struct jw w;
+
+	if (t->json) {
+		const char *names[16];
+		uint32_t i, n;
+
+		jw_init(&w, stdout, false);
+		jw_obj_begin(&w);
+		jw_ku64(&w, "ts_ns", e->ts_ns);
+		jw_kstr(&w, "event", ev_name(e->type));
+		if (e->type != TEESHM_EV_KEXEC)
+			jw_kid(&w, "id", e->shm);
+		if (e->flags_known) {
+			jw_ku64(&w, "size", e->size);
+			jw_key(&w, "flags");
+			jw_arr_begin(&w);
+			n = tse_flags_each(tse_flags_decode(e->flags,
+							    e->flags_gen),
+					   names, 16);
+			for (i = 0; i < n; i++)
+				jw_str(&w, names[i]);
+			jw_arr_end(&w);
+		}
+		if (e->type == TEESHM_EV_REGISTER ||
+		    e->type == TEESHM_EV_UNREGISTER) {
+			jw_kid(&w, "cookie_id", e->cookie);
+			jw_ks64(&w, "ret", e->ret);
+		}
+		jw_ks64(&w, "pid", e->pid);
+		jw_kstr(&w, "comm", o->comm);
+		if (o->caller[0])
+			jw_kstr(&w, "caller", o->caller);
+		if (e->type == TEESHM_EV_KEXEC)
+			jw_kstr(&w, "kind", e->kind ? "crash" : "kexec");
+		jw_obj_end(&w);
+		jw_end_line(&w);
+		return;
+	}
+	printf("%6" PRIu64 ".%06" PRIu64 " %-16s", e->ts_ns / 1000000000,
+	       (e->ts_ns / 1000) % 1000000, ev_name(e->type));
+	if (e->type == TEESHM_EV_KEXEC) {
+		printf(" kind=%s\n", e->kind ? "crash" : "kexec");
+		return;
+	}
+	printf(" shm=0x%" PRIx64, e->shm);
+	if (e->flags_known)
+		printf(" size=%" PRIu64 " flags=%s", e->size,
+		       tse_flags_str(tse_flags_decode(e->flags, e->flags_gen),
+				     fl, sizeof(fl)));
+	if (e->type == TEESHM_EV_REGISTER || e->type == TEESHM_EV_UNREGISTER)
+		printf(" ret=%d", e->ret);
+	printf(" pid=%u comm=%s", e->pid, o->comm);
+	if (o->caller[0])
+		printf(" caller=%s", o->caller);
+	putchar('\n');
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct tracer *t = ctx;
+	const struct teeshm_event *e = data;
+	struct tse_event o;
+
+	if (len < sizeof(*e))
+		return 0;
+	t->nevents++;
+	to_tse(t, e, &o);
+	print_event(t, e, &o);
+	if (e->type == TEESHM_EV_SNAPSHOT)
+		return 0;	/* the engine takes its own snapshot at KEXEC */
+	tse_feed(t->eng, &o);
+	if (t->rec)
+		tse_jsonl_write(t->rec, &o);
+	return 0;
+}
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (level == LIBBPF_DEBUG || (!verbose && level == LIBBPF_INFO))
+		return 0;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static uint64_t counter(int fd, uint32_t idx)
+{
+	uint64_t v = 0;
+
+	bpf_map_lookup_elem(fd, &idx, &v);
+	return v;
+}
+
+#define MAX_LINKS 64
+
+static const char *pin_names[] = { "live", "counters", "stacks" };
+
+static void unpin_all(void)
+{
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
+		snprintf(path, sizeof(path), TEESHM_PIN_DIR "/%s",
+			 pin_names[i]);
+		unlink(path);
+	}
+	rmdir(TEESHM_PIN_DIR);
+}
+
+static int pin_all(struct teeshm_bpf *skel)
+{
+	struct bpf_map *maps[] = { skel->maps.live, skel->maps.counters,
+				   skel->maps.stacks };
+	char path[128];
+	size_t i;
+
+	unpin_all();	/* stale pins of a tracer that was killed */
+	if (mkdir(TEESHM_PIN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), TEESHM_PIN_DIR "/%s",
+			 pin_names[i]);
+		if (bpf_map__pin(maps[i], path))
+			return -errno;
+	}
+	return 0;
+}
+
+static const char trace_usage[] =
+	"Usage: teeshm-trace trace [--json] [-o FILE] [--no-console]\n"
+	"                          [--max-buffers N] [--duration SECS]\n"
+	"\n"
+	"Attach to this kernel's TEE shm functions and stream events until\n"
+	"SIGINT/SIGTERM (or --duration).  The live table is pinned under\n"
+	TEESHM_PIN_DIR " for `status` and `check` while tracing runs.\n"
+	"\n"
+	"  -j, --json          one JSON object per event (hashed ids)\n"
+	"  -o, --output FILE   record a JSONL trace for `replay` (raw\n"
+	"                      addresses: a local file)\n"
+	"      --no-console    do not print the kexec snapshot on the console\n"
+	"                      (bpf_trace_printk; needs tp_printk on the\n"
+	"                      kernel command line to reach printk)\n"
+	"      --max-buffers N live-table capacity (default 131072)\n"
+	"      --duration SECS stop after SECS seconds\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-console", no_argument, NULL, 'C' },
+		{ "max-buffers", required_argument, NULL, 'm' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tracer t = { .stacks_fd = -1 };
+	struct bpf_link *links[MAX_LINKS];
+	struct ring_buffer *rb = NULL;
+	bool pinned = false;
+	int pinned_err = 0, nlinks = 0;
+	struct bpf_program *p;
+	const char *out = NULL;
+	bool console = true, foreach;
+	unsigned long maxbuf = TEESHM_LIVE_MAX, duration = 0;
+	time_t deadline = 0;
+	char *end;
+	int c, err, ret = EXIT_USAGE;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jo:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			t.json = true;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'C':
+			console = false;
+			break;
+		case 'm':
+			errno = 0;
+			maxbuf = strtoul(optarg, &end, 10);
+			if (errno || *end || !maxbuf || maxbuf > (1UL << 24))
+				return usage_error(trace_usage,
+					"--max-buffers: expected 1..16777216");
+			break;
+		case 'd':
+			errno = 0;
+			duration = strtoul(optarg, &end, 10);
+			if (errno || *end || !duration)
+				return usage_error(trace_usage,
+					"--duration: expected whole seconds > 0");
+			break;
+		case 'h':
+			fputs(trace_usage, stdout);
+			return EXIT_CLEAN;
+		default:
+			return usage_error(trace_usage, NULL);
+		}
+	}
+	if (optind != argc)
+		return usage_error(trace_usage, "trace: unexpected argument");
+
+	err = env_init(&t.env);
+	if (err)
+		return err;
+	if (out) {
+		t.rec = fopen(out, "w");
+		if (!t.rec) {
+			fprintf(stderr, "teeshm-trace: %s: %s\n", out,
+				strerror(errno));
+			goto out;
+		}
+		setvbuf(t.rec, NULL, _IOLBF, 0);
+	}
+	t.eng = tse_new();
+	if (!t.eng)
+		goto out;
+	ensure_id_key();
+	libbpf_set_print(libbpf_print);
+
+	t.skel = teeshm_bpf__open();
+	if (!t.skel) {
+		fprintf(stderr, "teeshm-trace: cannot open the BPF object: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	t.skel->rodata->flags_gen = t.env.flags_gen;
+	t.skel->rodata->id_key0 = id_key[0];
+	t.skel->rodata->id_key1 = id_key[1];
+	bpf_map__set_max_entries(t.skel->maps.live, maxbuf);
+	foreach = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+					  BPF_FUNC_for_each_map_elem, NULL) > 0;
+	bpf_object__for_each_program(p, t.skel->obj)
+		bpf_program__set_autoload(p, want_prog(&t.env, t.skel, p,
+						       console, foreach));
+
+	err = teeshm_bpf__load(t.skel);
+	if (err) {
+		if (errno == EPERM || err == -EPERM)
+			fprintf(stderr, "teeshm-trace: loading BPF needs "
+				"CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)\n");
+		else
+			fprintf(stderr, "teeshm-trace: loading the BPF programs "
+				"failed: %s (run with --verbose for the "
+				"verifier log)\n", strerror(-err));
+		goto out;
+	}
+	bpf_object__for_each_program(p, t.skel->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			fprintf(stderr, "teeshm-trace: probe %s (%s) did not "
+				"attach: %s\n", prog_fn(p),
+				bpf_program__name(p), strerror(errno));
+			continue;
+		}
+		if (nlinks < MAX_LINKS)
+			links[nlinks++] = l;
+		if (verbose)
+			fprintf(stderr, "teeshm-trace: probe %-26s %-20s "
+				"attached\n", prog_fn(p), bpf_program__name(p));
+	}
+	if (!nlinks) {
+		fprintf(stderr, "teeshm-trace: no probe attached (kprobes "
+			"unavailable?)\n");
+		goto out;
+	}
+	if (pin_all(t.skel)) {
+		pinned_err = errno;
+		if (verbose)
+			fprintf(stderr, "teeshm-trace: live table not pinned "
+				"under %s: %s (status/check will not see it)\n",
+				TEESHM_PIN_DIR, strerror(pinned_err));
+	} else {
+		pinned = true;
+	}
+	t.stacks_fd = bpf_map__fd(t.skel->maps.stacks);
+	rb = ring_buffer__new(bpf_map__fd(t.skel->maps.events), handle_event,
+			      &t, NULL);
+	if (!rb) {
+		fprintf(stderr, "teeshm-trace: ring buffer: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (duration)
+		deadline = time(NULL) + duration;
+	if (!t.json)
+		fprintf(stderr, "teeshm-trace: tracing (%d probes, %s flag "
+			"layout); Ctrl-C to stop\n", nlinks,
+			t.env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" : "5.18+");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!exiting) {
+		err = ring_buffer__poll(rb, 200);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "teeshm-trace: ring buffer poll: %s\n",
+				strerror(-err));
+			break;
+		}
+		if (deadline && time(NULL) >= deadline)
+			break;
+	}
+	ring_buffer__consume(rb);
+	{
+		int cfd = bpf_map__fd(t.skel->maps.counters);
+		uint64_t lost = counter(cfd, TEESHM_CNT_LOST);
+		uint64_t full = counter(cfd, TEESHM_CNT_LIVE_FULL);
+		const struct tse_finding *fd;
+		size_t nf, i, nviol = 0;
+
+		tse_finish(t.eng);
+		nf = tse_findings(t.eng, &fd);
+
+		if (lost || full || verbose)
+			fprintf(stderr, "teeshm-trace: %lu events, %" PRIu64
+				" lost (ring buffer full), %" PRIu64
+				" untracked (live table full)\n", t.nevents,
+				lost, full);
+		for (i = 0; i < nf; i++) {
+			if (fd[i].kind == TSE_FIND_REGISTERED_AT_KEXEC)
+				continue;
+			nviol++;
+			fprintf(stderr, "teeshm-trace: finding %s shm=0x%"
+				PRIx64 " size=%" PRIu64 "\n",
+				tse_finding_name(fd[i].kind), fd[i].buf.shm,
+				fd[i].buf.size);
+		}
+		const struct tse_buf *snap;
+		size_t nsnap = tse_registered_at_last_kexec(t.eng, &snap);
+
+		ret = nviol || nsnap ? EXIT_FINDINGS : EXIT_CLEAN;
+	}
+out:
+	ring_buffer__free(rb);
+	if (pinned)
+		unpin_all();
+	while (nlinks)
+		bpf_link__destroy(links[--nlinks]);
+	if (t.rec)
+		fclose(t.rec);
+	teeshm_bpf__destroy(t.skel);
+	tse_free(t.eng);
+	env_fini(&t.env);
+	return ret;
+}
+
+/* ------------------------------------------------------ status, check */
+
+struct live_row {
+	uint64_t shm;
+	struct teeshm_live v;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct live_row *x = a, *y = b;
+
+	return x->shm < y->shm ? -1 : x->shm > y->shm;
+}
+
+/* Read the pinned live table.  Returns the row count, or -1 (message printed). */
+static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
+		     uint64_t *full)
+{
+	char path[128];
+	uint64_t key, next, *kp = NULL;
+	struct live_row *v = NULL;
+	int fd, cfd, n = 0, cap = 0;
+
+	snprintf(path, sizeof(path), TEESHM_PIN_DIR "/live");
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			fprintf(stderr, "teeshm-trace: %s: %s (needs root or "
+				"CAP_BPF)\n", path, strerror(errno));
+		else
+			fprintf(stderr, "teeshm-trace: no live table at %s "
+				"(start `teeshm-trace trace` first)\n",
+				TEESHM_PIN_DIR);
+		return -1;
+	}
+	while (!bpf_map_get_next_key(fd, kp, &next)) {
+		if (n == cap) {
+			struct live_row *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				close(fd);
+				fprintf(stderr, "teeshm-trace: out of memory\n");
+				return -1;
+			}
+			v = nv;
+		}
+		key = next;
+		kp = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v[n].v))
+			continue;	/* released meanwhile */
+		v[n++].shm = key;
+	}
+	close(fd);
+	qsort(v, n, sizeof(*v), cmp_row);
+	*rows = v;
+	snprintf(path, sizeof(path), TEESHM_PIN_DIR "/stacks");
+	*stacks_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), TEESHM_PIN_DIR "/counters");
+	cfd = bpf_obj_get(path);
+	*lost = cfd >= 0 ? counter(cfd, TEESHM_CNT_LOST) : 0;
+	*full = cfd >= 0 ? counter(cfd, TEESHM_CNT_LIVE_FULL) : 0;
+	if (cfd >= 0)
+		close(cfd);
+	return n;
+}
+
+static uint64_t now_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int live_report(int argc, char **argv, bool is_check)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char status_usage[] =
+		"Usage: teeshm-trace status [--json] [--all]\n"
+		"\n"
+		"Buffers registered with the secure world now, from the live\n"
+		"table a running `teeshm-trace trace` keeps: size, flags, owner\n"
+		"(pid/comm, kernel allocation site), age.\n"
+		"\n"
+		"  -j, --json   one JSON object (hashed ids)\n"
+		"  -a, --all    also buffers allocated but not registered\n"
+		"  -h, --help   this text\n";
+	static const char check_usage[] =
+		"Usage: teeshm-trace check [--json]\n"
+		"\n"
+		"Verdict on the live table: would a kexec now leave buffers\n"
+		"registered with the secure world?  PASS (exit 0) when none is\n"
+		"registered; FAIL (exit 1) otherwise, or when a driver-private\n"
+		"(PRIV) buffer is registered.\n"
+		"\n"
+		"  -j, --json   one JSON object (hashed ids)\n"
+		"  -h, --help   this text\n";
+	const char *usage = is_check ? check_usage : status_usage;
+	struct live_env env;
+	struct live_row *rows = NULL;
+	uint64_t lost = 0, full = 0, now, bytes = 0;
+	bool json = false, all = false;
+	int c, n, i, stacks_fd = -1, nreg = 0, npriv = 0, ret;
+	char fl[160], caller[TSE_CALLER_LEN];
+	struct jw w;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, is_check ? "jh" : "jah", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'a':
+			if (is_check)
+				return usage_error(usage, NULL);
+			all = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_CLEAN;
+		default:
+			return usage_error(usage, NULL);
+		}
+	}
+	if (optind != argc)
+		return usage_error(usage, "unexpected argument");
+	ret = env_init(&env);
+	if (ret)
+		return ret;
+	n = read_live(&rows, &stacks_fd, &lost, &full);
+	if (n < 0) {
+		env_fini(&env);
+		return EXIT_USAGE;
+	}
+	ensure_id_key();
+	now = now_boot_ns();
+	for (i = 0; i < n; i++) {
+		if (rows[i].v.state != TEESHM_LIVE_REGISTERED)
+			continue;
+		nreg++;
+		bytes += rows[i].v.size;
+		if (tse_flags_decode(rows[i].v.flags, rows[i].v.flags_gen) &
+		    TSE_F_PRIV)
+			npriv++;
+	}
+	if (json) {
+		jw_init(&w, stdout, false);
+		jw_obj_begin(&w);
+		if (is_check)
+			jw_kstr(&w, "verdict", nreg ? "FAIL" : "PASS");
+		jw_ku64(&w, "registered", nreg);
+		jw_ku64(&w, "registered_bytes", bytes);
+		jw_ku64(&w, "priv_registered", npriv);
+		jw_ku64(&w, "tracked", n);
+		jw_ku64(&w, "lost_events", lost);
+		jw_ku64(&w, "untracked_live_full", full);
+		jw_key(&w, "buffers");
+		jw_arr_begin(&w);
+	} else if (!is_check || nreg) {
+		printf("%-18s %8s %-22s %-10s %-16s %8s %s\n", "shm", "size",
+		       "flags", "state", "owner", "age_s", "allocation site");
+	}
+	for (i = 0; i < n; i++) {
+		const struct teeshm_live *l = &rows[i].v;
+		bool reg = l->state == TEESHM_LIVE_REGISTERED;
+		uint32_t cf = tse_flags_decode(l->flags, l->flags_gen);
+		uint64_t since = reg ? l->ts_reg_ns : l->ts_alloc_ns;
+		char owner[40];
+
+		if (!reg && !all)
+			continue;
+		stack_caller(stacks_fd, env.ks, l->stack_id, caller,
+			     sizeof(caller));
+		snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
+		if (json) {
+			const char *names[16];
+			uint32_t k, nn = tse_flags_each(cf, names, 16);
+
+			jw_obj_begin(&w);
+			jw_kid(&w, "id", rows[i].shm);
+			jw_kid(&w, "cookie_id", l->cookie ? l->cookie :
+							    rows[i].shm);
+			jw_ku64(&w, "size", l->size);
+			jw_key(&w, "flags");
+			jw_arr_begin(&w);
+			for (k = 0; k < nn; k++)
+				jw_str(&w, names[k]);
+			jw_arr_end(&w);
+			jw_kstr(&w, "state", reg ? "registered" : "allocated");
+			jw_ku64(&w, "pid", l->pid);
+			jw_kstr(&w, "comm", l->comm);
+			if (caller[0])
+				jw_kstr(&w, "caller", caller);
+			jw_ku64(&w, "age_ns", now > since ? now - since : 0);
+			jw_obj_end(&w);
+		} else {
+			printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s "
+			       "%-16s %8.1f %s\n", rows[i].shm, l->size,
+			       tse_flags_str(cf, fl, sizeof(fl)),
+			       reg ? "registered" : "allocated", owner,
+			       now > since ? (now - since) / 1e9 : 0.0,
+			       caller[0] ? caller : "-");
+		}
+	}
+	if (json) {
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		jw_end_line(&w);
+	} else {
+		if (is_check)
+			printf("%s: %d buffer%s (%" PRIu64 " bytes) registered "
+			       "with the secure world%s\n",
+			       nreg ? "FAIL" : "PASS", nreg, nreg == 1 ? "" : "s",
+			       bytes, npriv ? ", driver-private (PRIV) among them"
+					    : "");
+		else
+			printf("%d registered, %" PRIu64 " bytes; %d tracked\n",
+			       nreg, bytes, n);
+		if (lost || full)
+			printf("warning: %" PRIu64 " events lost, %" PRIu64
+			       " buffers untracked (live table full): the "
+			       "table may be incomplete\n", lost, full);
+	}
+	if (stacks_fd >= 0)
+		close(stacks_fd);
+	free(rows);
+	env_fini(&env);
+	if (!is_check)
+		return EXIT_CLEAN;
+	return nreg ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	return live_report(argc, argv, false);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	return live_report(argc, argv, true);
+}
+
+/* ------------------------------------------------------------ probes */
+
+int cmd_probes(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: teeshm-trace probes\n"
+		"\n"
+		"List the functions teeshm-trace probes and whether this kernel\n"
+		"has them (from /proc/kallsyms).  `trace --verbose` says which\n"
+		"actually attached.\n";
+	struct live_env env;
+	size_t i;
+	int ret;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return EXIT_CLEAN;
+	}
+	if (argc > 1)
+		return usage_error(usage, "probes takes no arguments");
+	ret = env_init(&env);
+	if (ret)
+		return ret;
+	printf("flag layout: %s (detected from symbols)\n",
+	       env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17 (tee_shm_alloc present)"
+					       : "5.18+ (no tee_shm_alloc)");
+	printf("%-28s %-8s %s\n", "function", "present", "role");
+	for (i = 0; i < N_PROBE_FNS; i++) {
+		bool has = ksyms_has(env.ks, probe_fns[i].fn);
+
+		if (has && !strcmp(probe_fns[i].fn, "tee_shm_put") &&
+		    env.release_old)
+			printf("%-28s %-8s %s (unused: tee_shm_release is "
+			       "probed)\n", probe_fns[i].fn, "yes",
+			       probe_fns[i].what);
+		else
+			printf("%-28s %-8s %s\n", probe_fns[i].fn,
+			       has ? "yes" : "no", probe_fns[i].what);
+	}
+	printf("kexec snapshot: %s\n",
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+				       BPF_FUNC_for_each_map_elem, NULL) > 0 ?
+	       "in kernel (bpf_for_each_map_elem)" :
+	       "from user space only (no bpf_for_each_map_elem, or no permission to probe)");
+	env_fini(&env);
+	return EXIT_CLEAN;
+}
