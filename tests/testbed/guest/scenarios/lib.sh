@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Helpers for guest scenarios (sourced).  Results are console lines
+#   TBR check scenario=S name=N result=PASS|FAIL detail=...
+# that the host-side runner collects.
+
+check() {	# check NAME RESULT(0=pass) DETAIL
+	if [ "$2" -eq 0 ]; then r=PASS; else r=FAIL; fi
+	echo "TBR check scenario=$TB_SCENARIO boot=$TB_BOOT name=$1 result=$r detail=$3"
+}
+
+load_tee() {	# insmod the TEE stack (overrides from kernel/ builds win)
+	for m in tee optee optee-rng; do
+		insmod /modules/$m.ko || return 1
+	done
+}
+
+# kexec into the same kernel and initramfs with teeshm.boot=N+1
+kexec_next() {
+	next=$((TB_BOOT + 1))
+	cmdline=$(sed "s/teeshm.boot=[0-9]*/teeshm.boot=$next/" /proc/cmdline)
+	echo boot/Image boot/payload.cpio | tr ' ' '\n' |
+		(cd / && cpio -o -H newc 2>/dev/null) >/tmp/boot.cpio
+	cat /boot/payload.cpio /tmp/boot.cpio >/tmp/next.cpio
+	rm -f /tmp/boot.cpio
+	kexec -l /boot/Image --initrd=/tmp/next.cpio --append="$cmdline" ||
+		return 1
+	sync
+	kexec -e
+}

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# mkdtb.sh OUT.dtb INITRD "BOOTARGS" [--no-secram]
+# QEMU's own DTB for the exact machine options, plus /psci and
+# /firmware/optee (both method "smc": the project's EL3 firmware answers),
+# /chosen (bootargs, initrd), and a reserved ramoops region for pstore.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram]}
+initrd=$2
+bootargs=$3
+nosecram=${4:-}
+INITRD_ADDR=0x48000000
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+qemu-system-aarch64 $QEMU_MACHINE -machine dumpdtb="$tmp/q.dtb" >/dev/null 2>&1
+dtc -q -I dtb -O dts "$tmp/q.dtb" >"$tmp/q.dts"
+if [ "$nosecram" = --no-secram ]; then
+	# 5.10 maps a disabled memory node anyway: drop it
+	awk '/secram@/{skip=1} skip&&/};/{skip=0; next} !skip' "$tmp/q.dts" >"$tmp/x.dts"
+	mv "$tmp/x.dts" "$tmp/q.dts"
+fi
+size=$(stat -c %s "$initrd")
+end=$(printf '0x%x' $((INITRD_ADDR + size)))
+# drop QEMU's (empty) /chosen, then append ours
+awk '/^\tchosen \{/{skip=1} skip&&/^\t};/{skip=0; next} !skip' "$tmp/q.dts" |
+	sed '$d' >"$tmp/x.dts"
+cat >>"$tmp/x.dts" <<DTS
+	psci {
+		compatible = "arm,psci-1.0", "arm,psci-0.2";
+		method = "smc";
+	};
+
+	firmware {
+		optee {
+			compatible = "linaro,optee-tz";
+			method = "smc";
+		};
+	};
+
+	reserved-memory {
+		#address-cells = <2>;
+		#size-cells = <2>;
+		ranges;
+
+		ramoops@7fe00000 {
+			compatible = "ramoops";
+			reg = <0x0 0x7fe00000 0x0 0x100000>;
+			record-size = <0x20000>;
+			console-size = <0x80000>;
+			pmsg-size = <0x20000>;
+		};
+	};
+
+	chosen {
+		bootargs = "$bootargs";
+		stdout-path = "/pl011@9000000";
+		linux,initrd-start = <0x0 $INITRD_ADDR>;
+		linux,initrd-end = <0x0 $end>;
+	};
+};
+DTS
+dtc -q -I dts -O dtb -o "$out" "$tmp/x.dts"
