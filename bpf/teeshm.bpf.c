@@ -370,7 +370,6 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	bpf_map_delete_elem(&reg_calls, &t);
 
 	l = bpf_map_lookup_elem(&live, &shm);
-	e = ev_new(reg ? TEESHM_EV_REGISTER : TEESHM_EV_UNREGISTER, api, shm);
 	if (reg) {
 		cnt_add(ret ? TEESHM_CNT_REG_FAILED : TEESHM_CNT_REGISTERS, 1);
 		if (!ret && l) {
@@ -378,25 +377,24 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 			l->ts_reg_ns = bpf_ktime_get_boot_ns();
 			l->cookie = shm_cookie(shm);
 		}
-	} else {
-		if (!ret) {
-			cnt_add(TEESHM_CNT_UNREGISTERS, 1);
-			if (l)
-				l->state = TEESHM_LIVE_ALLOCATED;
-		}
+	} else if (!ret) {
+		cnt_add(TEESHM_CNT_UNREGISTERS, 1);
+		if (l)
+			l->state = TEESHM_LIVE_ALLOCATED;
 	}
+	e = ev_new(reg ? TEESHM_EV_REGISTER : TEESHM_EV_UNREGISTER, api, shm);
 	if (!e)
 		return 0;
 	e->ret = ret;
+	e->cookie = shm;
 	if (l) {
 		e->size = l->size;
 		e->flags = l->flags;
 		e->ctx = l->ctx;
-		e->cookie = l->cookie;
+		if (l->cookie)
+			e->cookie = l->cookie;
 		e->flags_known = 1;
 	}
-	if (!e->cookie)
-		e->cookie = shm;
 	ev_send(e);
 	return 0;
 }
