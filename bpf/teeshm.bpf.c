@@ -60,6 +60,7 @@ struct {
 /* An allocation call in progress, per thread. */
 struct alloc_call {
 	u64 ctx;
+	u64 caller_ip;		/* who called the allocation function */
 	u64 size;
 	u64 shm;		/* shm seen registering inside the call */
 	u32 flags;
@@ -181,6 +182,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 		l.ctx = ac->ctx;
 		l.stack_id = ac->stack_id;
 		l.api = ac->api;
+		l.caller_ip = ac->caller_ip;
 	} else {
 		l.stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		l.api = api_hint;
@@ -196,10 +198,28 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	e->flags = l.flags;
 	e->flags_known = 1;
 	e->stack_id = l.stack_id;
+	e->caller_ip = l.caller_ip;
 	ev_send(e);
 }
 
 /* ---------------------------------------------------------- allocation */
+
+/*
+ * The return address at a function's entry.  libbpf 1.1's
+ * BPF_KPROBE_READ_RET_IP dereferences the link register on arm64 (it reads
+ * the instruction there); the address is the register itself.
+ */
+static __always_inline u64 entry_ret_ip(void *ctx)
+{
+	u64 ip = 0;
+
+#if defined(__TARGET_ARCH_arm64)
+	ip = PT_REGS_RET((struct pt_regs *)ctx);
+#else
+	BPF_KPROBE_READ_RET_IP(ip, (struct pt_regs *)ctx);
+#endif
+	return ip;
+}
 
 static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 				       u32 flags, bool flags_known)
@@ -213,6 +233,12 @@ static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 	ac.flags = flags;
 	ac.flags_known = flags_known;
 	ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	/*
+	 * At function entry the unwinder starts from the caller's frame
+	 * record and misses the caller itself (arm64: it is only in LR):
+	 * keep the return address.
+	 */
+	ac.caller_ip = entry_ret_ip(ctx);
 	bpf_map_update_elem(&alloc_calls, &t, &ac, BPF_ANY);
 	return 0;
 }
@@ -243,7 +269,13 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 			}
 		}
 	} else if (ret) {
+		struct teeshm_live *l;
+
 		track_alloc(ctx, ret, ac->api);
+		/* in a kretprobe the pc is the real return address */
+		l = bpf_map_lookup_elem(&live, &ret);
+		if (l && !l->caller_ip)
+			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
 	bpf_map_delete_elem(&alloc_calls, &t);
 	return 0;
@@ -563,6 +595,7 @@ static long snap_one(void *map, u64 *key, struct teeshm_live *l,
 		e->cookie = l->cookie;
 		e->ctx = l->ctx;
 		e->stack_id = l->stack_id;
+		e->caller_ip = l->caller_ip;
 		e->pid = l->pid;
 		e->flags_known = 1;
 		__builtin_memcpy(e->comm, l->comm, sizeof(e->comm));

@@ -82,7 +82,7 @@ struct teeshm_event {
 	teeshm_u64 ctx;		/* struct tee_context * */
 	teeshm_u64 cookie;	/* secure-world id/cookie where known */
 	teeshm_u64 size;	/* bytes */
-	teeshm_u64 seq;		/* per-CPU-independent sequence number */
+	teeshm_u64 caller_ip;	/* return address of the allocation call */
 	teeshm_u32 flags;	/* raw TEE_SHM_* bits, layout per flags_gen */
 	teeshm_u32 pid;		/* tgid */
 	teeshm_s32 ret;		/* return code (0 ok, -errno) */
@@ -107,6 +107,7 @@ enum teeshm_live_state {
 
 struct teeshm_live {
 	teeshm_u64 ts_alloc_ns;
+	teeshm_u64 caller_ip;	/* return address of the allocation call */
 	teeshm_u64 ts_reg_ns;
 	teeshm_u64 ctx;
 	teeshm_u64 cookie;

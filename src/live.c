@@ -241,7 +241,7 @@ static bool tee_internal(const char *name)
 }
 
 static void stack_caller(int stacks_fd, const struct ksyms *ks, int stack_id,
-			 char *buf, size_t len)
+			 uint64_t caller_ip, char *buf, size_t len)
 {
 	uint64_t ips[TEESHM_MAX_STACK] = {};
 	uint32_t key = stack_id;
@@ -249,6 +249,13 @@ static void stack_caller(int stacks_fd, const struct ksyms *ks, int stack_id,
 	int i;
 
 	buf[0] = '\0';
+	if (caller_ip && ks) {
+		name = ksyms_name(ks, caller_ip);
+		if (name && !tee_internal(name)) {
+			ksyms_fmt(ks, caller_ip, buf, len);
+			return;
+		}
+	}
 	if (stack_id < 0 || stacks_fd < 0 || !ks ||
 	    bpf_map_lookup_elem(stacks_fd, &key, ips))
 		return;
@@ -262,6 +269,7 @@ static void stack_caller(int stacks_fd, const struct ksyms *ks, int stack_id,
 }
 
 struct tracer {
+	unsigned long modules_sum;	/* of /proc/modules, at the ksyms load */
 	struct teeshm_bpf *skel;
 	struct live_env env;
 	struct tse_engine *eng;
@@ -271,7 +279,38 @@ struct tracer {
 	unsigned long nevents;
 };
 
-static void to_tse(const struct tracer *t, const struct teeshm_event *e,
+/* A cheap fingerprint of the loaded modules. */
+static unsigned long modules_sum(void)
+{
+	unsigned long h = 5381;
+	FILE *f = fopen("/proc/modules", "r");
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		h = h * 33 + c;
+	fclose(f);
+	return h;
+}
+
+/* Symbols of a module loaded after the tracer started: reload kallsyms. */
+static void ksyms_refresh(struct tracer *t)
+{
+	unsigned long sum = modules_sum();
+	struct ksyms *ks;
+
+	if (sum == t->modules_sum)
+		return;
+	ks = ksyms_load(KALLSYMS);
+	if (!ks)
+		return;
+	ksyms_free(t->env.ks);
+	t->env.ks = ks;
+	t->modules_sum = sum;
+}
+
+static void to_tse(struct tracer *t, const struct teeshm_event *e,
 		   struct tse_event *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -313,9 +352,11 @@ static void to_tse(const struct tracer *t, const struct teeshm_event *e,
 		o->has_cookie = true;
 		o->cookie = e->cookie;
 	}
-	if (e->type == TEESHM_EV_ALLOC)
-		stack_caller(t->stacks_fd, t->env.ks, e->stack_id, o->caller,
-			     sizeof(o->caller));
+	if (e->type == TEESHM_EV_ALLOC) {
+		ksyms_refresh(t);
+		stack_caller(t->stacks_fd, t->env.ks, e->stack_id, e->caller_ip,
+			     o->caller, sizeof(o->caller));
+	}
 }
 
 static void print_event(const struct tracer *t, const struct teeshm_event *e,
@@ -502,7 +543,7 @@ int cmd_trace(int argc, char **argv)
 	unsigned long maxbuf = TEESHM_LIVE_MAX, duration = 0;
 	time_t deadline = 0;
 	char *end;
-	int c, err, ret = EXIT_USAGE;
+	int c, err, ret = EXIT_USAGE, pass;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jo:h", opts, NULL)) != -1) {
@@ -543,6 +584,7 @@ int cmd_trace(int argc, char **argv)
 	err = env_init(&t.env);
 	if (err)
 		return err;
+	t.modules_sum = modules_sum();
 	if (out) {
 		t.rec = fopen(out, "w");
 		if (!t.rec) {
@@ -585,23 +627,33 @@ int cmd_trace(int argc, char **argv)
 				"verifier log)\n", strerror(-err));
 		goto out;
 	}
-	bpf_object__for_each_program(p, t.skel->obj) {
-		struct bpf_link *l;
+	/*
+	 * kretprobes first: a kprobe added later on the same function runs
+	 * before the kretprobe's entry handler rewrites the return address,
+	 * so the entry programs see the real caller.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(p, t.skel->obj) {
+			bool ret = !strncmp(bpf_program__section_name(p),
+					    "kretprobe/", 10);
+			struct bpf_link *l;
 
-		if (!bpf_program__autoload(p))
-			continue;
-		l = bpf_program__attach(p);
-		if (!l) {
-			fprintf(stderr, "teeshm-trace: probe %s (%s) did not "
-				"attach: %s\n", prog_fn(p),
-				bpf_program__name(p), strerror(errno));
-			continue;
+			if (!bpf_program__autoload(p) || ret != !pass)
+				continue;
+			l = bpf_program__attach(p);
+			if (!l) {
+				fprintf(stderr, "teeshm-trace: probe %s (%s) did "
+					"not attach: %s\n", prog_fn(p),
+					bpf_program__name(p), strerror(errno));
+				continue;
+			}
+			if (nlinks < MAX_LINKS)
+				links[nlinks++] = l;
+			if (verbose)
+				fprintf(stderr, "teeshm-trace: probe %-26s "
+					"%-20s attached\n", prog_fn(p),
+					bpf_program__name(p));
 		}
-		if (nlinks < MAX_LINKS)
-			links[nlinks++] = l;
-		if (verbose)
-			fprintf(stderr, "teeshm-trace: probe %-26s %-20s "
-				"attached\n", prog_fn(p), bpf_program__name(p));
 	}
 	if (!nlinks) {
 		fprintf(stderr, "teeshm-trace: no probe attached (kprobes "
@@ -868,8 +920,8 @@ static int live_report(int argc, char **argv, bool is_check)
 
 		if (!reg && !all)
 			continue;
-		stack_caller(stacks_fd, env.ks, l->stack_id, caller,
-			     sizeof(caller));
+		stack_caller(stacks_fd, env.ks, l->stack_id, l->caller_ip,
+			     caller, sizeof(caller));
 		snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
 		if (json) {
 			const char *names[16];
@@ -894,11 +946,15 @@ static int live_report(int argc, char **argv, bool is_check)
 			jw_obj_end(&w);
 		} else {
 			printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s "
-			       "%-16s %8.1f %s\n", rows[i].shm, l->size,
+			       "%-16s %8.1f %s", rows[i].shm, l->size,
 			       tse_flags_str(cf, fl, sizeof(fl)),
 			       reg ? "registered" : "allocated", owner,
 			       now > since ? (now - since) / 1e9 : 0.0,
 			       caller[0] ? caller : "-");
+			if (verbose)
+				printf(" (ret ip 0x%" PRIx64 ", stack %d)",
+				       l->caller_ip, l->stack_id);
+			putchar('\n');
 		}
 	}
 	if (json) {
@@ -984,5 +1040,47 @@ int cmd_probes(int argc, char **argv)
 	       "in kernel (bpf_for_each_map_elem)" :
 	       "from user space only (no bpf_for_each_map_elem, or no permission to probe)");
 	env_fini(&env);
+	return EXIT_CLEAN;
+}
+
+/* ---------------------------------------------------------------- id */
+
+int cmd_id(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: teeshm-trace --id-key HEX id ADDR...\n"
+		"\n"
+		"Print the keyed id of each kernel address (0x...), as JSON\n"
+		"output and the kexec console report show them: to correlate a\n"
+		"secure-world log (raw cookies) with a report, on the machine\n"
+		"that holds the key.  Without --id-key the per-boot key in\n"
+		ID_KEY_FILE " is used.\n";
+	char *end;
+	int i;
+
+	if (argc < 2)
+		return usage_error(usage, "id: missing ADDR");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return EXIT_CLEAN;
+	}
+	if (!id_key_given && access(ID_KEY_FILE, R_OK)) {
+		fprintf(stderr, "teeshm-trace: id: no --id-key and no per-boot "
+			"key in %s\n", ID_KEY_FILE);
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		errno = 0;
+		strtoull(argv[i], &end, 16);
+		if (errno || *end || end == argv[i]) {
+			fprintf(stderr, "teeshm-trace: id: '%s' is not a hex "
+				"address\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	ensure_id_key();
+	for (i = 1; i < argc; i++)
+		printf("%s %016" PRIx64 "\n", argv[i],
+		       live_id(strtoull(argv[i], NULL, 16)));
 	return EXIT_CLEAN;
 }

@@ -11,6 +11,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_probes(int argc, char **argv);
+int cmd_id(int argc, char **argv);
 
 /* --id-key: 32 hex digits.  Returns 0 or -1. */
 int live_set_id_key(const char *hex);

@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "check", cmd_check, "verdict on the live table (pre-kexec check)" },
 	{ "probes", cmd_probes, "which probes this kernel offers" },
 	{ "replay", cmd_replay, "analyse a recorded JSONL trace" },
+	{ "id", cmd_id, "keyed id of a kernel address (correlate logs)" },
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

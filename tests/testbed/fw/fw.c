@@ -341,6 +341,8 @@ static u32 ta_rng(u32 cmd, u64 arg, u32 np)
  * Test TA for user-space clients (README.md):
  *  cmd 0: param0 memref in, param1 memref out: out[i] = in[i] + 1
  *  cmd 1: param0 value in (a, b), param1 value out: a = a + b
+ *  cmd 2: no params: dump the registration table to the log
+ *         ("TSW table why=mark ..."), a sync point for the testbed
  */
 static u32 ta_test(u32 cmd, u64 arg, u32 np)
 {
@@ -366,6 +368,10 @@ static u32 ta_test(u32 cmd, u64 arg, u32 np)
 		a = nw_rd64(param_pa(arg, 0) + 8);
 		b = nw_rd64(param_pa(arg, 0) + 16);
 		value_set(param_pa(arg, 1), a + b, 0, 0);
+		return TEEC_SUCCESS;
+	}
+	if (cmd == 2) {
+		dump_table("mark");
 		return TEEC_SUCCESS;
 	}
 	return TEEC_ERROR_NOT_SUPPORTED;
