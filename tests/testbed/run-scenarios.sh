@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# run-scenarios.sh: the testbed scenarios, each booted for real and checked
+# against the secure world's log (verify.py).
+#   1 boot    optee.ko probes with dynamic shm, optee-rng binds, hwrng reads
+#   2 client  a libteec client allocates, registers, uses, frees shm
+#   3 live    teeshm-trace's live table equals the secure world's table
+#   4 kexec   the next kernel boots and the secure world lists what the old
+#             one left registered; it equals the tool's kexec report
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$TOP"
+pass=0 fail=0
+tool=$TOP/build/teeshm-trace
+
+scenario() {	# NAME VERIFY-KIND RUN-ARGS...
+	local name=$1 kind=$2 t0 rc
+	shift 2
+	t0=$(date +%s)
+	echo "== scenario $name"
+	if [ ! -f "$OUT/fw.bin" ] || [ ! -f "$OUT/initrd.cpio" ]; then
+		echo "  testbed not built (make testbed)                 FAIL"
+		fail=$((fail + 1))
+		return
+	fi
+	tests/testbed/run.sh "$@" --out "$OUT/runs/$name"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "  qemu exit status $rc (0 = guest powered off)   FAIL"
+		tail -n 20 "$OUT/runs/$name/console.log" | sed 's/^/    | /'
+		fail=$((fail + 1))
+	fi
+	out=$(python3 tests/testbed/verify.py "$kind" "$OUT/runs/$name" \
+		--tool "$tool" $VERIFY_ARGS)
+	echo "$out" | sed '$d'
+	p=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	echo "   ($(($(date +%s) - t0))s)"
+}
+
+VERIFY_ARGS="" scenario boot boot boot
+VERIFY_ARGS="" scenario client client client
+VERIFY_ARGS="" scenario live live trace --kexecs 0
+VERIFY_ARGS="--kexecs 1 --label 6.1-stock" scenario kexec kexec trace --kexecs 1
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""verify.py KIND RUNDIR [--tool BIN] [--key HEX] [--kexecs N]
+
+Checks one testbed run against the secure world's log (the ground truth):
+  boot    the guest's own checks passed (optee probed with dynamic shm,
+          optee-rng bound, /dev/hwrng gave bytes)
+  client  the libteec client passed, and every registration it made is
+          unregistered again in the secure log
+  live    at each boot, the tool's `status --json` (hashed ids) equals the
+          secure world's table dumped at the same moment (TSW table
+          why=mark), as sets of (id, size)
+  kexec   for each kexec, the tool's kexec report on the console equals the
+          list of stale registrations the secure world printed when the
+          next kernel probed, as sets of (id, size); prints the table
+Prints one line per check and exits 1 if any failed.
+"""
+import argparse
+import json
+import re
+import subprocess
+import sys
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print("  %-44s %s %s" % (name, "PASS" if ok else "FAIL", detail))
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read().splitlines()
+
+
+def guest_checks(console):
+    out = []
+    for line in console:
+        m = re.search(r"TBR check scenario=(\S+) boot=(\d+) name=(\S+) result=(\S+) detail=(.*)", line)
+        if m:
+            out.append(m.groups())
+    return out
+
+
+def hash_ids(tool, key, cookies):
+    if not cookies:
+        return {}
+    r = subprocess.run([tool, "--id-key", key, "id"] + sorted(cookies),
+                       capture_output=True, text=True, check=True)
+    ids = {}
+    for line in r.stdout.splitlines():
+        addr, h = line.split()
+        ids[addr] = h
+    return ids
+
+
+def per_boot(console):
+    """console lines grouped by guest boot number"""
+    boots, cur = {}, None
+    for line in console:
+        m = re.search(r"TBR begin scenario=\S+ boot=(\d+)", line)
+        if m:
+            cur = int(m.group(1))
+        if cur is not None:
+            boots.setdefault(cur, []).append(line)
+    return boots
+
+
+def secure_blocks(secure, why):
+    """dumps 'TSW table why=WHY', in order: list of {cookie: (size, boot)}"""
+    blocks, cur = [], None
+    for line in secure:
+        m = re.match(r"TSW table why=(\S+) count=(\d+)", line)
+        if m:
+            cur = {} if m.group(1) == why else None
+            if cur is not None:
+                blocks.append(cur)
+            continue
+        m = re.match(r"TSW live cookie=(0x[0-9a-f]+) size=(\d+) pages=\d+ boot=(\d+)", line)
+        if m and cur is not None:
+            cur[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        elif not line.startswith("TSW live"):
+            cur = None
+    return blocks
+
+
+def stale_lists(secure):
+    """{previous boot: {cookie: size}} from 'TSW stale' lines"""
+    out, cur = {}, None
+    for line in secure:
+        m = re.match(r"TSW stale boot=(\d+) count=(\d+)", line)
+        if m:
+            cur = int(m.group(1))
+            out.setdefault(cur, {})
+            continue
+        m = re.match(r"TSW stale cookie=(0x[0-9a-f]+) size=(\d+) pages=\d+ from=(\d+)", line)
+        if m and cur is not None:
+            out[cur][m.group(1)] = int(m.group(2))
+    return out
+
+
+def verify_guest(console, expect):
+    got = guest_checks(console)
+    names = {g[2] for g in got}
+    for name in expect:
+        check("guest: " + name, name in names, "(not run)" if name not in names else "")
+    for scen, boot, name, res, detail in got:
+        if name in expect:
+            check("guest boot %s: %s" % (boot, name), res == "PASS", detail[:60])
+        elif res != "PASS":
+            check("guest boot %s: %s" % (boot, name), False, detail[:60])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec"])
+    ap.add_argument("rundir")
+    ap.add_argument("--tool", default="build/teeshm-trace")
+    ap.add_argument("--key", default="000102030405060708090a0b0c0d0e0f")
+    ap.add_argument("--kexecs", type=int, default=0)
+    ap.add_argument("--label", default="")
+    a = ap.parse_args()
+    console = read(a.rundir + "/console.log")
+    secure = read(a.rundir + "/secure.log")
+
+    if a.kind == "boot":
+        verify_guest(console, ["modules-loaded", "optee-dynamic-shm", "optee-rng-bound", "hwrng-bytes"])
+        check("secure world: a kernel probed", any(l.startswith("TSW boot n=1") for l in secure))
+    elif a.kind == "client":
+        verify_guest(console, ["dev-tee0", "client", "mark"])
+        regs, unregs = [], set()
+        for line in secure:
+            m = re.match(r"TSW reg cookie=(0x[0-9a-f]+) size=8192 .*ret=0x0", line)
+            if m:
+                regs.append(m.group(1))
+            m = re.match(r"TSW unreg cookie=(0x[0-9a-f]+) size=8192 ret=0x0", line)
+            if m:
+                unregs.add(m.group(1))
+        check("secure world: client registrations seen", len(regs) >= 6, "%d (3 rounds x 2)" % len(regs))
+        left = [c for c in regs if c not in unregs]
+        check("secure world: all client shm unregistered", not left, " ".join(left))
+    elif a.kind == "live":
+        boots = per_boot(console)
+        marks = secure_blocks(secure, "mark")
+        check("secure world: one table dump per boot", len(marks) == len(boots), "%d dumps, %d boots" % (len(marks), len(boots)))
+        for n in sorted(boots):
+            st = [l for l in boots[n] if l.startswith("TBS ")]
+            if not st or n - 1 >= len(marks):
+                check("boot %d: tool status and secure table" % n, False, "missing")
+                continue
+            status = json.loads(st[-1][4:])
+            tool = {(b["id"], b["size"]) for b in status["buffers"] if b["state"] == "registered"}
+            mine = {c: s for c, (s, b) in marks[n - 1].items() if b == n}
+            ids = hash_ids(a.tool, a.key, list(mine))
+            sw = {(ids[c], s) for c, s in mine.items()}
+            check("boot %d: live table == secure world (%d buffers)" % (n, len(sw)),
+                  tool == sw and len(sw) > 0,
+                  "" if tool == sw else "tool-only %s sw-only %s" % (tool - sw, sw - tool))
+    elif a.kind == "kexec":
+        boots = per_boot(console)
+        stale = stale_lists(secure)
+        check("guest reached boot %d" % (a.kexecs + 1), (a.kexecs + 1) in boots)
+        rows = []
+        for n in range(1, a.kexecs + 1):
+            lines = boots.get(n, [])
+            rep = set()
+            for l in lines:
+                m = re.search(r"teeshm-trace: kexec-registered id=([0-9a-f]+) size=(\d+)", l)
+                if m:
+                    rep.add((m.group(1), int(m.group(2))))
+            ended = any("teeshm-trace: kexec-end" in l for l in lines)
+            sw = stale.get(n, {})
+            ids = hash_ids(a.tool, a.key, list(sw))
+            swset = {(ids[c], s) for c, s in sw.items()}
+            ok = ended and rep == swset
+            rows.append((n, len(rep), len(swset), ok))
+            check("kexec %d: tool report == secure-world stale list" % n, ok,
+                  "" if ok else "report-ended=%s tool %s sw %s" % (ended, sorted(rep), sorted(swset)))
+        print()
+        print("  %-14s %-6s %-22s %-26s %s" % ("subject", "kexec", "leaks reported (tool)", "stale (secure world)", "agree"))
+        for n, t, s, ok in rows:
+            print("  %-14s %-6d %-22d %-26d %s" % (a.label or "-", n, t, s, "yes" if ok else "NO"))
+    failed = results.count(False)
+    print("%s: %d passed, %d failed" % (a.kind, results.count(True), failed))
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
