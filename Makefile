@@ -101,6 +101,8 @@ $(UT_OUT)/test_%: tests/unit/test_%.c $(UT_LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	gcc $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(UT_LIB_OBJS) -lcmocka
 
+.SECONDARY:
+
 unit-test: $(UT_BINS)
 	@tests/run-group.sh unit $(UT_BINS)
 

@@ -416,7 +416,8 @@ static int on_kexec(struct tse_engine *e, const struct tse_event *ev)
 			return -ENOMEM;
 		e->snap[e->nsnap++] = e->bufs[i];
 	}
-	qsort(e->snap, e->nsnap, sizeof(*e->snap), cmp_buf);
+	if (e->nsnap)
+		qsort(e->snap, e->nsnap, sizeof(*e->snap), cmp_buf);
 	for (i = 0; i < e->nsnap; i++) {
 		err = add_finding(e, TSE_FIND_REGISTERED_AT_KEXEC, ev->ts_ns,
 				  &e->snap[i]);

@@ -301,6 +301,15 @@ static int skip_value(struct pstate *s)
 	return fail(s, "invalid JSON value");
 }
 
+/* The next value must be a string: a message naming the key if not. */
+static int want_string(struct pstate *s, const char *key, const char *what)
+{
+	ws(s);
+	if (s->p >= s->end || *s->p != '"')
+		return fail(s, "\"%s\" must be %s", key, what);
+	return 0;
+}
+
 static int parse_hex(struct pstate *s, const char *key, uint64_t *v)
 {
 	char buf[40];
@@ -308,9 +317,9 @@ static int parse_hex(struct pstate *s, const char *key, uint64_t *v)
 	uint64_t x = 0;
 	int n = 0, d;
 
-	if (parse_string(s, buf, sizeof(buf)))
-		return fail(s, "\"%s\" must be a hex string like \"0xffff0000\"",
-			    key);
+	if (want_string(s, key, "a hex string like \"0xffff0000\"") ||
+	    parse_string(s, buf, sizeof(buf)))
+		return -1;
 	q = buf;
 	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
 		q += 2;
@@ -332,16 +341,19 @@ static int parse_flags(struct pstate *s, uint32_t *flags)
 	uint32_t bit;
 
 	*flags = 0;
-	if (expect(s, '['))
+	ws(s);
+	if (s->p >= s->end || *s->p != '[')
 		return fail(s, "\"flags\" must be an array of names");
+	s->p++;
 	ws(s);
 	if (s->p < s->end && *s->p == ']') {
 		s->p++;
 		return 0;
 	}
 	for (;;) {
-		if (parse_string(s, name, sizeof(name)))
-			return fail(s, "\"flags\" must be an array of names");
+		if (want_string(s, "flags", "an array of names") ||
+		    parse_string(s, name, sizeof(name)))
+			return -1;
 		bit = tse_flag_from_name(name);
 		if (!bit)
 			return fail(s, "\"flags\": unknown flag \"%s\"", name);
@@ -397,8 +409,9 @@ static int parse_member(struct pstate *s, const char *key, unsigned bit,
 	case K_TS:
 		return parse_int(s, key, false, NULL, &ev->ts_ns);
 	case K_EVENT:
-		if (parse_string(s, buf, sizeof(buf)))
-			return fail(s, "\"event\" must be a string");
+		if (want_string(s, key, "a string") ||
+		    parse_string(s, buf, sizeof(buf)))
+			return -1;
 		for (i = TSE_ALLOC; i <= TSE_KEXEC; i++)
 			if (!strcmp(buf, type_names[i])) {
 				ev->type = i;
@@ -435,16 +448,19 @@ static int parse_member(struct pstate *s, const char *key, unsigned bit,
 		ev->ret = sv;
 		return 0;
 	case K_COMM:
-		if (parse_string(s, ev->comm, sizeof(ev->comm)))
-			return fail(s, "\"comm\" must be a string");
+		if (want_string(s, key, "a string") ||
+		    parse_string(s, ev->comm, sizeof(ev->comm)))
+			return -1;
 		return 0;
 	case K_CALLER:
-		if (parse_string(s, ev->caller, sizeof(ev->caller)))
-			return fail(s, "\"caller\" must be a string");
+		if (want_string(s, key, "a string") ||
+		    parse_string(s, ev->caller, sizeof(ev->caller)))
+			return -1;
 		return 0;
 	case K_KIND:
-		if (parse_string(s, buf, sizeof(buf)))
-			return fail(s, "\"kind\" must be a string");
+		if (want_string(s, key, "a string") ||
+		    parse_string(s, buf, sizeof(buf)))
+			return -1;
 		if (!strcmp(buf, "kexec"))
 			ev->kind = TSE_KEXEC_NORMAL;
 		else if (!strcmp(buf, "crash"))

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# run.sh BIN: command-line behaviour on a host without a TEE (this CI host:
+# no tee.ko).  Kernel-side attachment is tested in the QEMU testbed.
+set -u
+bin=${1:?usage: run.sh BIN}
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "  PASS $*"; }
+ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
+
+expect() {	# expect NAME RC PATTERN(stdout+stderr) CMD...
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ] && echo "$out" | grep -qE -- "$pat"; then
+		ok "$name"
+	else
+		ko "$name (exit $rc, want $want; output: $(echo "$out" | head -3))"
+	fi
+}
+
+expect "--version" 0 "^teeshm-trace " "$bin" --version
+expect "--help lists verbs" 0 "^  replay " "$bin" --help
+expect "no verb" 2 "missing VERB" "$bin"
+expect "unknown verb" 2 "unknown verb 'frobnicate'" "$bin" frobnicate
+expect "unknown global option" 2 "Usage" "$bin" --frob
+expect "bad --id-key" 2 "32 hex digits" "$bin" --id-key 1234 status
+for v in trace status check probes replay id; do
+	expect "$v --help" 0 "Usage: teeshm-trace .*$v" "$bin" $v --help
+done
+expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
+expect "trace: bad --max-buffers" 2 "max-buffers" "$bin" trace --max-buffers 0
+expect "trace: bad --duration" 2 "duration" "$bin" trace --duration x
+expect "status: extra argument" 2 "unexpected argument" "$bin" status extra
+expect "check: --all is status-only" 2 "Usage: teeshm-trace check" "$bin" check --all
+expect "id: not hex" 2 "not a hex address" "$bin" --id-key 000102030405060708090a0b0c0d0e0f id 0xzz
+expect "id: SipHash-2-4 vector" 0 "^0x0706050403020100 93f5f5799a932462$" \
+	"$bin" --id-key 07060504030201000f0e0d0c0b0a0908 id 0x0706050403020100
+if [ -e /sys/module/tee ] || grep -q " tee_shm_put" /proc/kallsyms 2>/dev/null; then
+	echo "  (this host has a TEE core: skipping the no-TEE checks)"
+else
+	for v in trace status check probes; do
+		out=$("$bin" $v 2>&1)
+		rc=$?
+		if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+		   [ "$out" = "teeshm-trace: TEE core not present (tee.ko not loaded?)" ]; then
+			ok "$v without TEE: one line, exit 2"
+		else
+			ko "$v without TEE (exit $rc): $out"
+		fi
+	done
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_engine.c - the pairing engine, including the seed thread's
+ * scenarios (TEE_SHM_PRIV, the rpc.c/call.c allocations, kexec).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine.h"
+#include "teeshm_event.h"
+
+static uint64_t ts;
+
+static struct tse_event ev(int type, uint64_t shm)
+{
+	struct tse_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.shm = shm;
+	e.pid = -1;
+	e.ts_ns = ++ts;
+	return e;
+}
+
+static void feed(struct tse_engine *e, int type, uint64_t shm, uint64_t size,
+		 uint32_t flags, int32_t ret)
+{
+	struct tse_event x = ev(type, shm);
+
+	if (type == TSE_ALLOC) {
+		x.has_size = x.has_flags = true;
+		x.size = size;
+		x.flags = flags;
+	}
+	x.ret = ret;
+	assert_int_equal(tse_feed(e, &x), 0);
+}
+
+static size_t count_kind(struct tse_engine *e, int kind)
+{
+	const struct tse_finding *f;
+	size_t n = tse_findings(e, &f), i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += f[i].kind == kind;
+	return c;
+}
+
+static const struct tse_finding *first_kind(struct tse_engine *e, int kind)
+{
+	const struct tse_finding *f;
+	size_t n = tse_findings(e, &f), i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].kind == kind)
+			return &f[i];
+	return NULL;
+}
+
+static size_t nfindings(struct tse_engine *e)
+{
+	const struct tse_finding *f;
+
+	return tse_findings(e, &f);
+}
+
+/* 5.10 pre-patch logic: DMA_BUF buffers registered, unregistered, freed. */
+static void test_dmabuf_clean(void **state)
+{
+	struct tse_engine *e = tse_new();
+	uint32_t fl = TSE_F_MAPPED | TSE_F_DMA_BUF | TSE_F_POOL;
+	uint64_t a;
+
+	(void)state;
+	for (a = 0x1000; a < 0x1000 + 16 * 0x100; a += 0x100) {
+		feed(e, TSE_ALLOC, a, 4096, fl, 0);
+		feed(e, TSE_REGISTER, a, 0, 0, 0);
+	}
+	for (a = 0x1000; a < 0x1000 + 16 * 0x100; a += 0x100) {
+		feed(e, TSE_UNREGISTER, a, 0, 0, 0);
+		feed(e, TSE_FREE, a, 0, 0, 0);
+	}
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	tse_finish(e);
+	assert_int_equal(nfindings(e), 0);
+	assert_int_equal(tse_kexec_count(e), 1);
+	tse_free(e);
+}
+
+/*
+ * The seed's bug: with registration no longer gated on DMA_BUF, the
+ * driver-private allocations of rpc.c / call.c (PRIV) got registered.
+ */
+static void test_priv_registered(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_finding *f;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0xa000, 4096, TSE_F_MAPPED | TSE_F_PRIV, 0);
+	feed(e, TSE_REGISTER, 0xa000, 0, 0, 0);
+	feed(e, TSE_ALLOC, 0xb000, 4096, TSE_F_MAPPED | TSE_F_PRIV, 0);
+	feed(e, TSE_REGISTER, 0xb000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0xb000, 0, 0, 0);
+	feed(e, TSE_FREE, 0xb000, 0, 0, 0);
+	tse_finish(e);
+	assert_int_equal(count_kind(e, TSE_FIND_PRIV_REGISTERED), 2);
+	f = first_kind(e, TSE_FIND_PRIV_REGISTERED);
+	assert_non_null(f);
+	assert_int_equal(f->buf.shm, 0xa000);
+	assert_true(f->buf.flags & TSE_F_PRIV);
+	tse_free(e);
+}
+
+/* PRIV buffers allocated and freed without registration: clean. */
+static void test_priv_not_registered_is_clean(void **state)
+{
+	struct tse_engine *e = tse_new();
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0xa000, 4096, TSE_F_POOL | TSE_F_PRIV, 0);
+	feed(e, TSE_FREE, 0xa000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	tse_finish(e);
+	assert_int_equal(nfindings(e), 0);
+	tse_free(e);
+}
+
+/* A buffer still registered at kexec: the optee-rng case. */
+static void test_registered_at_kexec(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *snap;
+	const struct tse_finding *f;
+	struct tse_event x;
+
+	(void)state;
+	x = ev(TSE_ALLOC, 0xc000);
+	x.has_size = x.has_flags = true;
+	x.size = 4096;
+	x.flags = TSE_F_DYNAMIC | TSE_F_POOL;
+	strcpy(x.caller, "optee_rng_init+0x30 [optee_rng]");
+	strcpy(x.comm, "insmod");
+	assert_int_equal(tse_feed(e, &x), 0);
+	feed(e, TSE_REGISTER, 0xc000, 0, 0, 0);
+	feed(e, TSE_ALLOC, 0xd000, 8192, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0xd000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0xd000, 0, 0, 0);
+	feed(e, TSE_FREE, 0xd000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 1);
+	assert_int_equal(snap[0].shm, 0xc000);
+	assert_int_equal(snap[0].size, 4096);
+	assert_string_equal(snap[0].caller, "optee_rng_init+0x30 [optee_rng]");
+	assert_string_equal(snap[0].comm, "insmod");
+	assert_int_equal(snap[0].cookie, 0xc000);
+	f = first_kind(e, TSE_FIND_REGISTERED_AT_KEXEC);
+	assert_non_null(f);
+	assert_int_equal(f->kexec_index, 0);
+	tse_finish(e);
+	assert_int_equal(count_kind(e, TSE_FIND_REGISTERED_AT_KEXEC), 1);
+	assert_int_equal(nfindings(e), 1);
+	tse_free(e);
+}
+
+/* Snapshot at each kexec; the last one wins for registered_at_last_kexec. */
+static void test_two_kexecs(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *snap;
+	const struct tse_finding *f;
+	size_t n, i;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x1000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x1000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0x1000, 0, 0, 0);
+	feed(e, TSE_FREE, 0x1000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 0);
+	assert_int_equal(tse_kexec_count(e), 2);
+	n = tse_findings(e, &f);
+	for (i = 0; i < n; i++)
+		assert_int_equal(f[i].kexec_index, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_REGISTERED_AT_KEXEC), 1);
+	tse_free(e);
+}
+
+/* Address reuse: no false finding; a leak on the 2nd incarnation is its own. */
+static void test_address_reuse(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *snap;
+	uint32_t gen1;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x5000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x5000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0x5000, 0, 0, 0);
+	feed(e, TSE_FREE, 0x5000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 0);
+	feed(e, TSE_ALLOC, 0x5000, 16384, TSE_F_DYNAMIC | TSE_F_POOL, 0);
+	feed(e, TSE_REGISTER, 0x5000, 0, 0, 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 1);
+	assert_int_equal(snap[0].size, 16384);
+	gen1 = snap[0].generation;
+	assert_true(gen1 >= 2);
+	assert_int_equal(count_kind(e, TSE_FIND_DOUBLE_REGISTER), 0);
+	assert_int_equal(count_kind(e, TSE_FIND_REGISTERED_AT_KEXEC), 1);
+	tse_free(e);
+}
+
+/* An alloc on a live address: the old one was released unseen. */
+static void test_alloc_on_live_address(void **state)
+{
+	struct tse_engine *e = tse_new();
+	struct tse_stats st;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x6000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x6000, 0, 0, 0);
+	feed(e, TSE_ALLOC, 0x6000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x6000, 0, 0, 0);
+	tse_finish(e);
+	assert_int_equal(count_kind(e, TSE_FIND_DOUBLE_REGISTER), 0);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(st.registered_now, 1);
+	tse_free(e);
+}
+
+static void test_failed_register_left(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_finding *f;
+	struct tse_stats st;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x7000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x7000, 0, 0, -12);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_REGISTERED_AT_KEXEC), 0);
+	tse_finish(e);
+	tse_finish(e);	/* idempotent */
+	assert_int_equal(count_kind(e, TSE_FIND_FAILED_REGISTER), 1);
+	f = first_kind(e, TSE_FIND_FAILED_REGISTER);
+	assert_int_equal(f->buf.shm, 0x7000);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.register_failures, 1);
+	assert_int_equal(st.registers, 0);
+	tse_free(e);
+}
+
+static void test_failed_register_cleaned(void **state)
+{
+	struct tse_engine *e = tse_new();
+
+	(void)state;
+	/* freed after the failure */
+	feed(e, TSE_ALLOC, 0x7000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x7000, 0, 0, -22);
+	feed(e, TSE_FREE, 0x7000, 0, 0, 0);
+	/* retried successfully, then released properly */
+	feed(e, TSE_ALLOC, 0x8000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x8000, 0, 0, -16);
+	feed(e, TSE_REGISTER, 0x8000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0x8000, 0, 0, 0);
+	feed(e, TSE_FREE, 0x8000, 0, 0, 0);
+	tse_finish(e);
+	assert_int_equal(nfindings(e), 0);
+	tse_free(e);
+}
+
+static void test_double_register(void **state)
+{
+	struct tse_engine *e = tse_new();
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x9000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_DOUBLE_REGISTER), 1);
+	tse_free(e);
+}
+
+static void test_unregister_unknown(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_finding *f;
+
+	(void)state;
+	feed(e, TSE_UNREGISTER, 0xdead00, 0, 0, 0);
+	feed(e, TSE_ALLOC, 0x9000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_UNREGISTER, 0x9000, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_UNREGISTER_UNKNOWN), 2);
+	f = first_kind(e, TSE_FIND_UNREGISTER_UNKNOWN);
+	assert_int_equal(f->buf.shm, 0xdead00);
+	/* a failed unregister keeps the buffer registered, no finding */
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0x9000, 0, 0, -5);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_UNREGISTER_UNKNOWN), 2);
+	assert_int_equal(count_kind(e, TSE_FIND_REGISTERED_AT_KEXEC), 1);
+	tse_free(e);
+}
+
+static void test_free_while_registered(void **state)
+{
+	struct tse_engine *e = tse_new();
+	struct tse_stats st;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x9000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	feed(e, TSE_FREE, 0x9000, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_FREE_WHILE_REGISTERED), 1);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.live, 0);
+	/* free of an address never seen: ignored */
+	feed(e, TSE_FREE, 0x12345, 0, 0, 0);
+	assert_int_equal(nfindings(e), 1);
+	tse_free(e);
+}
+
+/* Trace started late: register without alloc, seen_alloc false. */
+static void test_register_without_alloc(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *snap;
+	struct tse_event x = ev(TSE_REGISTER, 0xe000);
+
+	(void)state;
+	x.has_size = true;
+	x.size = 4096;
+	x.has_cookie = true;
+	x.cookie = 0x77;
+	assert_int_equal(tse_feed(e, &x), 0);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 1);
+	assert_false(snap[0].seen_alloc);
+	assert_int_equal(snap[0].cookie, 0x77);
+	assert_int_equal(snap[0].size, 4096);
+	tse_free(e);
+}
+
+static void test_bad_event_type(void **state)
+{
+	struct tse_engine *e = tse_new();
+	struct tse_event x = ev(99, 0x1);
+	struct tse_stats st;
+
+	(void)state;
+	assert_int_equal(tse_feed(e, &x), -22);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.events, 0);
+	tse_free(e);
+}
+
+struct walk_ctx {
+	uint64_t last;
+	size_t n;
+	bool sorted;
+};
+
+static int walk_cb(const struct tse_buf *b, void *arg)
+{
+	struct walk_ctx *c = arg;
+
+	if (c->n && b->shm <= c->last)
+		c->sorted = false;
+	c->last = b->shm;
+	c->n++;
+	return 0;
+}
+
+/* 100 000 live buffers: insertion, lookup, removal with backward shift. */
+static void test_many_buffers(void **state)
+{
+	struct tse_engine *e = tse_new();
+	struct walk_ctx wc = { 0, 0, true };
+	const struct tse_buf *snap;
+	struct tse_stats st;
+	uint64_t i, a;
+
+	(void)state;
+	for (i = 0; i < 100000; i++) {
+		a = 0xffff000000000000ULL + i * 0x80;
+		feed(e, TSE_ALLOC, a, 4096, TSE_F_DYNAMIC, 0);
+		feed(e, TSE_REGISTER, a, 0, 0, 0);
+	}
+	/* release every other one */
+	for (i = 0; i < 100000; i += 2) {
+		a = 0xffff000000000000ULL + i * 0x80;
+		feed(e, TSE_UNREGISTER, a, 0, 0, 0);
+		feed(e, TSE_FREE, a, 0, 0, 0);
+	}
+	tse_get_stats(e, &st);
+	assert_int_equal(st.live, 50000);
+	assert_int_equal(st.registered_now, 50000);
+	assert_int_equal(st.registered_bytes, 50000ULL * 4096);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	assert_int_equal(tse_registered_at_last_kexec(e, &snap), 50000);
+	assert_int_equal(snap[0].shm, 0xffff000000000000ULL + 0x80);
+	tse_walk_live(e, walk_cb, &wc);
+	assert_int_equal(wc.n, 50000);
+	assert_true(wc.sorted);
+	assert_int_equal(nfindings(e), 50000);
+	tse_free(e);
+}
+
+static void test_flags_decode(void **state)
+{
+	(void)state;
+	/* 6.1: DYNAMIC|POOL = 0x5 (the optee-rng buffer) */
+	assert_int_equal(tse_flags_decode(0x5, TEESHM_GEN_NEW),
+			 TSE_F_DYNAMIC | TSE_F_POOL);
+	assert_int_equal(tse_flags_decode(0x8, TEESHM_GEN_NEW), TSE_F_PRIV);
+	assert_int_equal(tse_flags_decode(0x2, TEESHM_GEN_NEW),
+			 TSE_F_USER_MAPPED);
+	/* 5.10: MAPPED|DMA_BUF = 0x3, PRIV = BIT(7) */
+	assert_int_equal(tse_flags_decode(0x3, TEESHM_GEN_OLD),
+			 TSE_F_MAPPED | TSE_F_DMA_BUF);
+	assert_int_equal(tse_flags_decode(0x80, TEESHM_GEN_OLD), TSE_F_PRIV);
+	assert_int_equal(tse_flags_decode(0x28, TEESHM_GEN_OLD),
+			 TSE_F_REGISTER | TSE_F_POOL);
+	assert_int_equal(tse_flags_decode(0x1, TEESHM_GEN_UNKNOWN), 0);
+}
+
+static void test_flag_names(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(tse_flags_str(TSE_F_DYNAMIC | TSE_F_POOL, buf,
+					  sizeof(buf)), "POOL|DYNAMIC");
+	assert_string_equal(tse_flags_str(0, buf, sizeof(buf)), "-");
+	assert_int_equal(tse_flag_from_name("PRIV"), TSE_F_PRIV);
+	assert_int_equal(tse_flag_from_name("priv"), 0);
+	assert_int_equal(tse_flag_from_name("NOPE"), 0);
+	assert_string_equal(tse_flag_name(TSE_F_EXT_DMA_BUF), "EXT_DMA_BUF");
+	assert_null(tse_flag_name(1u << 30));
+	assert_string_equal(tse_finding_name(TSE_FIND_FAILED_REGISTER),
+			    "failed_register");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dmabuf_clean),
+		cmocka_unit_test(test_priv_registered),
+		cmocka_unit_test(test_priv_not_registered_is_clean),
+		cmocka_unit_test(test_registered_at_kexec),
+		cmocka_unit_test(test_two_kexecs),
+		cmocka_unit_test(test_address_reuse),
+		cmocka_unit_test(test_alloc_on_live_address),
+		cmocka_unit_test(test_failed_register_left),
+		cmocka_unit_test(test_failed_register_cleaned),
+		cmocka_unit_test(test_double_register),
+		cmocka_unit_test(test_unregister_unknown),
+		cmocka_unit_test(test_free_while_registered),
+		cmocka_unit_test(test_register_without_alloc),
+		cmocka_unit_test(test_bad_event_type),
+		cmocka_unit_test(test_many_buffers),
+		cmocka_unit_test(test_flags_decode),
+		cmocka_unit_test(test_flag_names),
+	};
+
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

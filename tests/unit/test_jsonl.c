@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_jsonl.c - the JSONL trace reader/writer and the JSON writer.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine.h"
+#include "json_writer.h"
+#include "jsonl.h"
+
+static int parse(const char *line, struct tse_event *ev, char *err)
+{
+	return tse_jsonl_parse_line(line, strlen(line), ev, err, 256);
+}
+
+static void test_parse_alloc(void **state)
+{
+	struct tse_event ev;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{\"ts_ns\":12,\"event\":\"alloc\","
+			       "\"shm\":\"0xffff000012345600\",\"size\":4096,"
+			       "\"flags\":[\"DYNAMIC\",\"POOL\",\"PRIV\"],"
+			       "\"ctx\":\"0xabc\",\"pid\":7,\"comm\":\"insmod\","
+			       "\"caller\":\"optee_rng_init+0x30 [optee_rng]\"}",
+			       &ev, err), 1);
+	assert_int_equal(ev.type, TSE_ALLOC);
+	assert_int_equal(ev.ts_ns, 12);
+	assert_int_equal(ev.shm, 0xffff000012345600ULL);
+	assert_true(ev.has_size);
+	assert_int_equal(ev.size, 4096);
+	assert_true(ev.has_flags);
+	assert_int_equal(ev.flags, TSE_F_DYNAMIC | TSE_F_POOL | TSE_F_PRIV);
+	assert_true(ev.has_ctx);
+	assert_int_equal(ev.ctx, 0xabc);
+	assert_int_equal(ev.pid, 7);
+	assert_string_equal(ev.comm, "insmod");
+	assert_string_equal(ev.caller, "optee_rng_init+0x30 [optee_rng]");
+	assert_false(ev.has_cookie);
+}
+
+static void test_parse_minimal_and_defaults(void **state)
+{
+	struct tse_event ev;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("  {\"event\":\"kexec\",\"ts_ns\":0}  ", &ev,
+			       err), 1);
+	assert_int_equal(ev.type, TSE_KEXEC);
+	assert_int_equal(ev.kind, TSE_KEXEC_NORMAL);
+	assert_int_equal(ev.pid, -1);
+	assert_int_equal(parse("{\"event\":\"kexec\",\"ts_ns\":5,"
+			       "\"kind\":\"crash\"}", &ev, err), 1);
+	assert_int_equal(ev.kind, TSE_KEXEC_CRASH);
+	assert_int_equal(parse("{\"event\":\"register\",\"ts_ns\":1,"
+			       "\"shm\":\"ff\",\"ret\":-12}", &ev, err), 1);
+	assert_int_equal(ev.ret, -12);
+	assert_int_equal(ev.shm, 0xff);
+	/* blank lines */
+	assert_int_equal(parse("", &ev, err), 0);
+	assert_int_equal(parse(" \t\r", &ev, err), 0);
+}
+
+static void test_unknown_keys_ignored(void **state)
+{
+	struct tse_event ev;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{\"x\":{\"a\":[1,2,{\"b\":null}],\"c\":\"}\"},"
+			       "\"event\":\"free\",\"y\":-1.5e3,\"z\":true,"
+			       "\"ts_ns\":3,\"w\":[],\"v\":{},\"u\":false,"
+			       "\"shm\":\"0x10\",\"a_very_long_unknown_key_name\":"
+			       "\"\\u00e9\\n\"}", &ev, err), 1);
+	assert_int_equal(ev.type, TSE_FREE);
+	assert_int_equal(ev.shm, 0x10);
+}
+
+struct bad {
+	const char *line;
+	const char *msg;	/* substring of the error */
+};
+
+static void test_errors(void **state)
+{
+	static const struct bad bad[] = {
+		{ "{\"ts_ns\":1,\"shm\":\"0x1\"}", "missing \"event\"" },
+		{ "{\"event\":\"alloc\",\"shm\":\"0x1\"}", "missing \"ts_ns\"" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1}", "missing \"shm\"" },
+		{ "{\"event\":\"allc\",\"ts_ns\":1,\"shm\":\"0x1\"}",
+		  "unknown event \"allc\"" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0xzz\"}",
+		  "bad hex value" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":12}", "hex string" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x11112222333344445\"}",
+		  "bad hex value" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":\"1\",\"shm\":\"0x1\"}",
+		  "\"ts_ns\" must be an integer" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1.5,\"shm\":\"0x1\"}",
+		  "\"ts_ns\" must be an integer" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":-1,\"shm\":\"0x1\"}",
+		  "must not be negative" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":99999999999999999999,\"shm\":\"0x1\"}",
+		  "out of range" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"flags\":[\"NOPE\"]}",
+		  "unknown flag \"NOPE\"" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"flags\":\"PRIV\"}",
+		  "array of names" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\"} x",
+		  "trailing characters" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"ts_ns\":2,\"shm\":\"0x1\"}",
+		  "duplicate key \"ts_ns\"" },
+		{ "[1,2]", "not a JSON object" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\"",
+		  "unexpected end" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":1,\"kind\":\"reboot\"}",
+		  "unknown kexec kind" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":1,\"x\":tru}", "invalid JSON" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":1,\"x\":\"a\\qb\"}", "bad escape" },
+		{ "{\"event\":\"register\",\"ts_ns\":1,\"shm\":\"0x1\",\"ret\":3000000000}",
+		  "out of range" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":01}", "leading zero" },
+	};
+	struct tse_event ev;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (parse(bad[i].line, &ev, err) != -1)
+			fail_msg("accepted: %s", bad[i].line);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("'%s': error '%s' lacks '%s'", bad[i].line,
+				 err, bad[i].msg);
+	}
+}
+
+static void test_long_line(void **state)
+{
+	size_t n = TSE_JSONL_MAX_LINE + 100;
+	char *line = malloc(n + 1);
+	struct tse_event ev;
+	char err[256];
+
+	(void)state;
+	memset(line, ' ', n);
+	memcpy(line, "{\"event\":\"kexec\",\"ts_ns\":1}", 27);
+	line[n] = '\0';
+	assert_int_equal(tse_jsonl_parse_line(line, n, &ev, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "longer than"));
+	free(line);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct tse_event in, out;
+	char buf[4096], err[256];
+	FILE *f;
+	size_t len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.type = TSE_REGISTER;
+	in.ts_ns = 18446744073709551615ULL;
+	in.shm = 0xffff0000094e2500ULL;
+	in.has_size = in.has_flags = in.has_ctx = in.has_cookie = true;
+	in.size = 4096;
+	in.flags = TSE_F_DYNAMIC | TSE_F_POOL;
+	in.ctx = 0xffff000009534600ULL;
+	in.cookie = 0x1234;
+	in.ret = -22;
+	in.pid = 112;
+	strcpy(in.comm, "we\"ird\\\n");
+	strcpy(in.caller, "optee_rng_init+0x30 [optee_rng]");
+	f = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(tse_jsonl_write(f, &in), 0);
+	fclose(f);
+	len = strlen(buf);
+	assert_true(len > 0 && buf[len - 1] == '\n');
+	assert_int_equal(tse_jsonl_parse_line(buf, len - 1, &out, err,
+					      sizeof(err)), 1);
+	assert_int_equal(out.type, in.type);
+	assert_int_equal(out.ts_ns, in.ts_ns);
+	assert_int_equal(out.shm, in.shm);
+	assert_int_equal(out.size, in.size);
+	assert_int_equal(out.flags, in.flags);
+	assert_int_equal(out.ctx, in.ctx);
+	assert_int_equal(out.cookie, in.cookie);
+	assert_int_equal(out.ret, in.ret);
+	assert_int_equal(out.pid, in.pid);
+	assert_string_equal(out.comm, in.comm);
+	assert_string_equal(out.caller, in.caller);
+}
+
+static void test_feed_file_error_location(void **state)
+{
+	const char *text =
+		"{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"size\":1,\"flags\":[]}\n"
+		"\n"
+		"{\"event\":\"register\",\"ts_ns\":2,\"shm\":\"0x1\"}\n"
+		"{\"event\":\"nope\",\"ts_ns\":3,\"shm\":\"0x1\"}\n";
+	struct tse_engine *e = tse_new();
+	struct tse_stats st;
+	unsigned long lines;
+	char err[512];
+	FILE *f;
+
+	(void)state;
+	f = fmemopen((void *)text, strlen(text), "r");
+	assert_int_equal(tse_jsonl_feed_file(f, "t.jsonl", e, &lines, err,
+					     sizeof(err)), -1);
+	fclose(f);
+	assert_int_equal(lines, 4);
+	assert_non_null(strstr(err, "t.jsonl:4: unknown event \"nope\""));
+	/* what came before the bad line was fed */
+	tse_get_stats(e, &st);
+	assert_int_equal(st.events, 2);
+	assert_int_equal(st.registered_now, 1);
+	tse_free(e);
+}
+
+static void test_json_writer(void **state)
+{
+	char buf[512];
+	struct jw w;
+	FILE *f;
+
+	(void)state;
+	f = fmemopen(buf, sizeof(buf), "w");
+	jw_init(&w, f, false);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "s", "a\"b\\c\n\x01\xff\xc3\xa9");
+	jw_ku64(&w, "u", 18446744073709551615ULL);
+	jw_ks64(&w, "i", -5);
+	jw_key(&w, "a");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "b");
+	jw_arr_begin(&w);
+	jw_bool(&w, true);
+	jw_null(&w);
+	jw_hex(&w, 0xff);
+	jw_obj_begin(&w);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_end_line(&w);
+	fclose(f);
+	assert_string_equal(buf,
+		"{\"s\":\"a\\\"b\\\\c\\n\\u0001\\ufffd\xc3\xa9\","
+		"\"u\":18446744073709551615,\"i\":-5,\"a\":[],"
+		"\"b\":[true,null,\"0xff\",{}]}\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_alloc),
+		cmocka_unit_test(test_parse_minimal_and_defaults),
+		cmocka_unit_test(test_unknown_keys_ignored),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_feed_file_error_location),
+		cmocka_unit_test(test_json_writer),
+	};
+
+	return cmocka_run_group_tests_name("jsonl", tests, NULL, NULL);
+}
