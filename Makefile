@@ -104,7 +104,7 @@ $(UT_OUT)/test_%: tests/unit/test_%.c $(UT_LIB_OBJS) $(wildcard tests/unit/*.h)
 .SECONDARY:
 
 unit-test: $(UT_BINS)
-	@tests/run-group.sh unit $(UT_BINS)
+	@tests/run-group.sh unit --each $(UT_BINS)
 
 replay-test: build/teeshm-trace
 	@tests/run-group.sh replay tests/replay/run.sh build/teeshm-trace

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# run-group.sh GROUP CMD [ARGS...] | run-group.sh GROUP BIN1 BIN2 ...
+# run-group.sh GROUP CMD [ARGS...] | run-group.sh GROUP --each BIN1 BIN2 ...
 # run-group.sh --total
 #
 # Runs one test group, prints its wall time and its pass/fail counts, and
@@ -47,7 +47,8 @@ run_one() {
 }
 
 echo "==== group $group"
-if [ -x "${1:-}" ] && [ $# -gt 1 ] && [ -x "$2" ] && [ "${1##*/}" != "${1##*/test_}" ]; then
+if [ "${1:-}" = "--each" ]; then
+	shift
 	for b in "$@"; do run_one "$b"; done
 else
 	run_one "$@"
