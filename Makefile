@@ -56,7 +56,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench
+	install bench demo
 
 all: $(OUT)/teeshm-trace
 
@@ -114,6 +114,9 @@ cli-test: build/teeshm-trace
 
 testbed:
 	$(MAKE) -C tests/testbed
+
+demo: all testbed
+	@tests/testbed/demo.sh
 
 testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
