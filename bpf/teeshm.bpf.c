@@ -601,10 +601,16 @@ static long snap_one(void *map, u64 *key, struct teeshm_live *l,
 		__builtin_memcpy(e->comm, l->comm, sizeof(e->comm));
 		ev_send(e);
 	}
-	if (sc->console)
+	if (sc->console) {
+		u64 id = teeshm_hash64(id_key0, id_key1, *key);
+
 		bpf_printk("teeshm-trace: kexec-registered id=%016llx size=%llu flags=0x%x",
-			   teeshm_hash64(id_key0, id_key1, *key), l->size,
-			   l->flags);
+			   id, l->size, l->flags);
+		/* %pS: symbol+offset, never the raw address */
+		if (l->caller_ip)
+			bpf_printk("teeshm-trace: kexec-site id=%016llx pid=%u site=%pS",
+				   id, l->pid, (void *)l->caller_ip);
+	}
 	return 0;
 }
 
