@@ -12,7 +12,7 @@ pkgs=(
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
 	libc6-dev:arm64 optee-client-dev:arm64
 	qemu-system-arm device-tree-compiler busybox-static:arm64
-	linux-source-6.1 flex bison libssl-dev
+	linux-source-6.1 flex bison libssl-dev groff-base
 )
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -51,5 +51,11 @@ else
 		fi
 	done
 fi
+man=$(dirname "$0")/../../man/teeshm-trace.8
+w=$(groff -ww -man -Tutf8 "$man" 2>&1 >/dev/null)
+[ -z "$w" ] && ok "man page renders without warnings" || ko "man page: $w"
+for v in trace status check probes replay id; do
+	grep -q "^\.B $v" "$man" && ok "man page documents $v" || ko "man page lacks $v"
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
