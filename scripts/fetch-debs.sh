@@ -41,14 +41,23 @@ if [ -n "$suite" ]; then
 	fi
 fi
 
+# one apt-cache call for all: "package:arch version" per record
+# shellcheck disable=SC2086
+index=$(apt-cache $aptopts show --no-all-versions "$@" 2>/dev/null | awk '
+	/^Package: / { p = $2 }
+	/^Architecture: / { a = $2 }
+	/^Version: / { v = $2 }
+	/^$/ { if (p != "") print p ":" a " " v; p = "" }
+	END { if (p != "") print p ":" a " " v }')
+host=$(dpkg --print-architecture)
+
 for p in "$@"; do
-	# shellcheck disable=SC2086
-	ver=$(apt-cache $aptopts show --no-all-versions "$p" 2>/dev/null |
-		sed -n 's/^Version: //p' | head -n1)
-	[ -n "$ver" ] || { echo "fetch-debs: no package $p in the archive" >&2; exit 1; }
 	name=${p%%:*}
 	arch=${p#*:}
-	[ "$arch" != "$p" ] || arch=$(dpkg --print-architecture)
+	[ "$arch" != "$p" ] || arch=$host
+	ver=$(echo "$index" | awk -v a="$name:$arch" -v b="$name:all" \
+		'$1 == a || $1 == b { print $2; exit }')
+	[ -n "$ver" ] || { echo "fetch-debs: no package $p in the archive" >&2; exit 1; }
 	fver=$(echo "$ver" | sed 's/:/%3a/')
 	deb=$debs/${name}_${fver}_${arch}.deb
 	[ -f "$deb" ] || [ -f "$debs/${name}_${fver}_all.deb" ] || (
