@@ -120,6 +120,10 @@ def main():
     ap.add_argument("--key", default="000102030405060708090a0b0c0d0e0f")
     ap.add_argument("--kexecs", type=int, default=0)
     ap.add_argument("--label", default="")
+    ap.add_argument("--expect", choices=["any", "some", "none"], default="any",
+                    help="kexec: leaks expected at every kexec (some), at none (none)")
+    ap.add_argument("--expect-priv", action="store_true",
+                    help="kexec: the tool must find driver-private (PRIV) buffers registered")
     a = ap.parse_args()
     console = read(a.rundir + "/console.log")
     secure = read(a.rundir + "/secure.log")
@@ -177,10 +181,24 @@ def main():
             rows.append((n, len(rep), len(swset), ok))
             check("kexec %d: tool report == secure-world stale list" % n, ok,
                   "" if ok else "report-ended=%s tool %s sw %s" % (ended, sorted(rep), sorted(swset)))
+        if a.expect == "some":
+            check("every kexec left buffers registered (expected)", all(t > 0 for _, t, _, _ in rows) and rows != [])
+        elif a.expect == "none":
+            check("no kexec left anything registered (expected)", all(t == 0 and s == 0 for _, t, s, _ in rows) and rows != [])
+        if a.expect_priv:
+            priv = 0
+            for n in range(1, a.kexecs + 1):
+                for l in boots.get(n, []):
+                    if l.startswith("TBS "):
+                        priv = max(priv, json.loads(l[4:]).get("priv_registered", 0))
+            check("tool found driver-private (PRIV) buffers registered", priv > 0, "max %d" % priv)
         print()
-        print("  %-14s %-6s %-22s %-26s %s" % ("subject", "kexec", "leaks reported (tool)", "stale (secure world)", "agree"))
+        print("  %-16s %-6s %-22s %-26s %s" % ("subject", "kexec", "leaks reported (tool)", "stale (secure world)", "agree"))
         for n, t, s, ok in rows:
-            print("  %-14s %-6d %-22d %-26d %s" % (a.label or "-", n, t, s, "yes" if ok else "NO"))
+            print("  %-16s %-6d %-22d %-26d %s" % (a.label or "-", n, t, s, "yes" if ok else "NO"))
+        with open(a.rundir + "/matrix.tsv", "w") as f:
+            for n, t, s, ok in rows:
+                f.write("%s\t%d\t%d\t%d\t%s\n" % (a.label or "-", n, t, s, "yes" if ok else "no"))
     failed = results.count(False)
     print("%s: %d passed, %d failed" % (a.kind, results.count(True), failed))
     return 1 if failed or not results else 0

@@ -10,9 +10,12 @@
 . /scenarios/lib.sh
 KEY=000102030405060708090a0b0c0d0e0f
 T="teeshm-trace --id-key $KEY"
-kexecs=0
+kexecs=0 hold=4
 for w in $(cat /proc/cmdline); do
-	case $w in teeshm.kexecs=*) kexecs=${w#*=} ;; esac
+	case $w in
+	teeshm.kexecs=*) kexecs=${w#*=} ;;
+	teeshm.hold=*) hold=${w#*=} ;;
+	esac
 done
 
 [ -x /usr/bin/teeshm-trace ]
@@ -35,7 +38,7 @@ check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
 
 if [ -x /usr/bin/teeshm-client ]; then
-	teeshm-client --hold 4 --size 12288 >/tmp/client.out 2>&1 &
+	teeshm-client --hold "$hold" --size 12288 >/tmp/client.out 2>&1 &
 	cpid=$!
 	i=0
 	while ! grep -q holding /tmp/client.out 2>/dev/null && [ $i -lt 50 ]; do

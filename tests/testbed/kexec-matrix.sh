@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# kexec-matrix.sh [N]: the truth check of the kexec report, N kexecs in one
+# guest run (default 10) for each subject:
+#   stock     Debian's optee.ko and optee-rng.ko as packaged
+#   seed-bug  optee.ko with the 2021 seed bug (kernel/seed-bug, testing only)
+#   patched   optee-rng.ko with the project's fix (kernel/patches)
+# At every kexec the set of (id, size) the tool reports on the console must
+# equal the secure world's list of what that kernel left registered.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$TOP"
+n=${1:-10}
+pass=0 fail=0
+rows=()
+
+subject() {	# NAME VERIFY-ARGS...
+	local name=$1 img=$OUT/img-$1 dir=$OUT/runs/matrix-$1 t0 out p f
+	shift
+	t0=$(date +%s)
+	echo "== subject $name: $n kexecs"
+	if [ "$name" = stock ]; then
+		img=$OUT
+	else
+		kernel/build.sh "$name" "$TOP/build/kernel/$name" >/dev/null ||
+			{ echo "  module build failed   FAIL"; fail=$((fail + 1)); return; }
+		MODDIR=$TOP/build/kernel/$name tests/testbed/mkinitramfs.sh "$img" >/dev/null ||
+			{ echo "  image build failed   FAIL"; fail=$((fail + 1)); return; }
+	fi
+	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((60 + 30 * n)) \
+		--append "teeshm.hold=2" --out "$dir" ||
+		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
+	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
+		--kexecs "$n" --label "6.1 $name" "$@")
+	echo "$out" | sed '$d'
+	p=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	[ -f "$dir/matrix.tsv" ] && rows+=("$(cat "$dir/matrix.tsv")")
+	echo "   ($(($(date +%s) - t0))s)"
+}
+
+subject stock --expect some
+subject seed-bug --expect some --expect-priv
+subject patched --expect none
+
+echo
+echo "== kexec truth table (tool report vs secure world, per subject)"
+printf '  %-16s %-7s %-22s %-28s %s\n' subject kexecs "leaks reported (tool)" "stale entries (secure world)" verdict
+printf '%s\n' "${rows[@]}" | awk -F'\t' '
+	{ k[$1]++; t[$1] += $3; s[$1] += $4; if ($5 != "yes") bad[$1]++; if (!($1 in o)) { o[$1] = ++m; name[m] = $1 } }
+	END { for (i = 1; i <= m; i++) { x = name[i]
+		printf "  %-16s %-7d %-22d %-28d %s\n", x, k[x], t[x], s[x],
+			bad[x] ? "DISAGREE" : (t[x] ? "leaks, tool == secure world" : "clean, tool == secure world") } }'
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
