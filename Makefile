@@ -56,7 +56,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench demo
+	install bench demo kexec-matrix
 
 all: $(OUT)/teeshm-trace
 
@@ -121,6 +121,11 @@ demo: all testbed
 testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
 
+# The kexec truth check: KEXECS kexecs per subject (stock, seed-bug, patched)
+KEXECS ?= 10
+kexec-matrix: testbed
+	@tests/run-group.sh kexec-matrix tests/testbed/kexec-matrix.sh $(KEXECS)
+
 test:
 	@rm -f build/test-totals
 	$(MAKE) ARCH=x86 all
@@ -129,6 +134,7 @@ test:
 	$(MAKE) replay-test
 	$(MAKE) cli-test
 	$(MAKE) testbed-test
+	$(MAKE) kexec-matrix
 	@tests/run-group.sh --total
 
 clean:

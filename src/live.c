@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,13 +187,39 @@ static void env_fini(struct live_env *env)
 	ksyms_free(env->ks);
 }
 
+/*
+ * Functions of a module that may load after the tracer starts (optee.ko
+ * probes, and registers shared memory, from its init).  They are probed
+ * through a tracefs "MOD:SYM" kprobe event, which the kernel arms when the
+ * module comes, before its init runs.
+ */
+static const char *fn_module(const char *fn)
+{
+	return strncmp(fn, "optee_", 6) ? NULL : "optee";
+}
+
+static bool module_loaded(const char *mod)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	return !access(path, F_OK);
+}
+
+static bool deferred(const struct live_env *env, const char *fn)
+{
+	const char *mod = fn_module(fn);
+
+	return mod && !ksyms_has(env->ks, fn) && !module_loaded(mod);
+}
+
 static bool want_prog(const struct live_env *env, struct teeshm_bpf *skel,
 		      struct bpf_program *p, bool console, bool foreach)
 {
 	const char *fn = prog_fn(p);
 
 	if (!ksyms_has(env->ks, fn))
-		return false;
+		return deferred(env, fn);
 	if (!strcmp(fn, "tee_shm_put"))
 		return !env->release_old;
 	if (p == skel->progs.kexec_console)
@@ -467,6 +495,122 @@ static uint64_t counter(int fd, uint32_t idx)
 
 #define MAX_LINKS 64
 
+/* ------------------------------------------- deferred (tracefs) kprobes */
+
+static const char *tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/kprobe_events", W_OK))
+		return "/sys/kernel/tracing";
+	return "/sys/kernel/debug/tracing";
+}
+
+static int kprobe_events_write(const char *line)
+{
+	char path[128];
+	int fd, n, err = 0;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, line, strlen(line));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Remove events left by a tracer that was killed. */
+static void kprobe_events_cleanup_stale(void)
+{
+	char path[128], line[512], del[300];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *ev = strstr(line, "teeshm/teeshm_");
+		char *sp;
+
+		if (!ev || sscanf(ev, "teeshm/teeshm_%d_", &pid) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		if (!access(path, F_OK))
+			continue;
+		sp = strchr(ev, ' ');
+		if (sp)
+			*sp = '\0';
+		snprintf(del, sizeof(del), "-:%s\n", ev);
+		kprobe_events_write(del);
+	}
+	fclose(f);
+}
+
+static char deferred_events[MAX_LINKS][96];
+static int ndeferred;
+
+static struct bpf_link *attach_deferred(struct bpf_program *p, const char *fn)
+{
+	bool ret = !strncmp(bpf_program__section_name(p), "kretprobe/", 10);
+	struct perf_event_attr attr = { 0 };
+	char name[96], line[256], path[256], idbuf[32];
+	struct bpf_link *l;
+	int fd, pfd, err;
+	ssize_t n;
+
+	if (ndeferred >= MAX_LINKS) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "teeshm_%d_%s%s", getpid(), fn,
+		 ret ? "_r" : "");
+	snprintf(line, sizeof(line), "%c:teeshm/%s %s:%s\n", ret ? 'r' : 'p',
+		 name, fn_module(fn), fn);
+	err = kprobe_events_write(line);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	snprintf(deferred_events[ndeferred++], sizeof(deferred_events[0]),
+		 "%s", name);
+	snprintf(path, sizeof(path), "%s/events/teeshm/%s/id", tracefs(), name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, idbuf, sizeof(idbuf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	idbuf[n] = '\0';
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = strtoull(idbuf, NULL, 10);
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+		      PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	l = bpf_program__attach_perf_event(p, pfd);
+	if (!l)
+		close(pfd);
+	return l;
+}
+
+static void deferred_cleanup(void)
+{
+	char line[128];
+
+	while (ndeferred) {
+		snprintf(line, sizeof(line), "-:teeshm/%s\n",
+			 deferred_events[--ndeferred]);
+		kprobe_events_write(line);
+	}
+}
+
 static const char *pin_names[] = { "live", "counters", "stacks" };
 
 static void unpin_all(void)
@@ -627,6 +771,7 @@ int cmd_trace(int argc, char **argv)
 				"verifier log)\n", strerror(-err));
 		goto out;
 	}
+	kprobe_events_cleanup_stale();
 	/*
 	 * kretprobes first: a kprobe added later on the same function runs
 	 * before the kretprobe's entry handler rewrites the return address,
@@ -640,7 +785,10 @@ int cmd_trace(int argc, char **argv)
 
 			if (!bpf_program__autoload(p) || ret != !pass)
 				continue;
-			l = bpf_program__attach(p);
+			if (deferred(&t.env, prog_fn(p)))
+				l = attach_deferred(p, prog_fn(p));
+			else
+				l = bpf_program__attach(p);
 			if (!l) {
 				fprintf(stderr, "teeshm-trace: probe %s (%s) did "
 					"not attach: %s\n", prog_fn(p),
@@ -651,8 +799,11 @@ int cmd_trace(int argc, char **argv)
 				links[nlinks++] = l;
 			if (verbose)
 				fprintf(stderr, "teeshm-trace: probe %-26s "
-					"%-20s attached\n", prog_fn(p),
-					bpf_program__name(p));
+					"%-20s %s\n", prog_fn(p),
+					bpf_program__name(p),
+					deferred(&t.env, prog_fn(p)) ?
+					"attached (armed when its module loads)" :
+					"attached");
 		}
 	}
 	if (!nlinks) {
@@ -732,6 +883,7 @@ out:
 		unpin_all();
 	while (nlinks)
 		bpf_link__destroy(links[--nlinks]);
+	deferred_cleanup();
 	if (t.rec)
 		fclose(t.rec);
 	teeshm_bpf__destroy(t.skel);
