@@ -30,6 +30,9 @@ const volatile __u64 id_key1;
 
 /* Set by the crash-path probe; read by the kexec snapshot. */
 __u8 crash_in_progress;
+/* kernel_kexec() entered; the snapshot was taken (once per kexec). */
+__u8 kexec_started;
+__u8 snapshot_done;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -644,27 +647,77 @@ static __always_inline int kexec_event(u8 console, bool snapshot)
 }
 
 /*
- * machine_kexec() runs after kernel_restart_prepare() (device_shutdown(),
- * i.e. every driver's .shutdown) on the normal path, and after
- * machine_crash_shutdown() on the crash path: the moment that matters.
- * Three flavours; user space loads exactly one.
+ * The snapshot is taken after every driver's shutdown callback:
+ * - normal kexec: kernel_kexec() -> kernel_restart_prepare()
+ *   (device_shutdown()) -> machine_shutdown() -> kmsg_dump(SHUTDOWN) ->
+ *   machine_kexec().  At kmsg_dump(SHUTDOWN) the report lands in the log
+ *   that pstore's dmesg record saves right after.
+ * - crash kexec (kdump): __crash_kexec() -> machine_crash_shutdown() ->
+ *   machine_kexec(), without kmsg_dump.
+ * machine_kexec() takes it if kmsg_dump() did not.  Three flavours of each
+ * program; user space loads one.
  */
+#define KMSG_DUMP_SHUTDOWN_REASON 4
+
+static __always_inline int at_kmsg_dump(int reason, u8 console, bool snapshot)
+{
+	if (!kexec_started || snapshot_done ||
+	    reason != KMSG_DUMP_SHUTDOWN_REASON)
+		return 0;
+	snapshot_done = 1;
+	return kexec_event(console, snapshot);
+}
+
+static __always_inline int at_machine_kexec(u8 console, bool snapshot)
+{
+	if (snapshot_done)
+		return 0;
+	snapshot_done = 1;
+	return kexec_event(console, snapshot);
+}
+
+SEC("kprobe/kernel_kexec")
+int BPF_KPROBE(kexec_enter)
+{
+	kexec_started = 1;
+	snapshot_done = 0;
+	return 0;
+}
+
+SEC("kprobe/kmsg_dump")
+int BPF_KPROBE(kmsg_console, int reason)
+{
+	return at_kmsg_dump(reason, 1, true);
+}
+
+SEC("kprobe/kmsg_dump")
+int BPF_KPROBE(kmsg_quiet, int reason)
+{
+	return at_kmsg_dump(reason, 0, true);
+}
+
+SEC("kprobe/kmsg_dump")
+int BPF_KPROBE(kmsg_basic, int reason)
+{
+	return at_kmsg_dump(reason, 0, false);
+}
+
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_console)
 {
-	return kexec_event(1, true);
+	return at_machine_kexec(1, true);
 }
 
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_quiet)
 {
-	return kexec_event(0, true);
+	return at_machine_kexec(0, true);
 }
 
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_basic)
 {
-	return kexec_event(0, false);
+	return at_machine_kexec(0, false);
 }
 
 SEC("kprobe/__crash_kexec")

@@ -135,7 +135,9 @@ static const struct probe_fn {
 	{ "optee_ffa_shm_unregister", "secure-world unregistration (FF-A)" },
 	{ "tee_shm_release", "release (<= 5.17)" },
 	{ "tee_shm_put", "release: last reference (5.18+)" },
-	{ "machine_kexec", "kexec, after drivers' shutdown" },
+	{ "kernel_kexec", "kexec begins" },
+	{ "kmsg_dump", "kexec snapshot, before pstore's dmesg dump" },
+	{ "machine_kexec", "kexec snapshot (crash path, fallback)" },
 	{ "__crash_kexec", "crash kexec (kdump)" },
 };
 
@@ -222,11 +224,11 @@ static bool want_prog(const struct live_env *env, struct teeshm_bpf *skel,
 		return deferred(env, fn);
 	if (!strcmp(fn, "tee_shm_put"))
 		return !env->release_old;
-	if (p == skel->progs.kexec_console)
+	if (p == skel->progs.kexec_console || p == skel->progs.kmsg_console)
 		return foreach && console;
-	if (p == skel->progs.kexec_quiet)
+	if (p == skel->progs.kexec_quiet || p == skel->progs.kmsg_quiet)
 		return foreach && !console;
-	if (p == skel->progs.kexec_basic)
+	if (p == skel->progs.kexec_basic || p == skel->progs.kmsg_basic)
 		return !foreach;
 	return true;
 }

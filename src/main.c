@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "live.h"
 #include "replay.h"
+#include "report.h"
 
 #ifndef TEESHM_VERSION
 #define TEESHM_VERSION "0.1"
@@ -29,6 +30,8 @@ static const struct verb verbs[] = {
 	{ "check", cmd_check, "verdict on the live table (pre-kexec check)" },
 	{ "probes", cmd_probes, "which probes this kernel offers" },
 	{ "replay", cmd_replay, "analyse a recorded JSONL trace" },
+	{ "verify", cmd_verify, "PASS/FAIL per invariant over a trace" },
+	{ "last-kexec", cmd_last_kexec, "the previous kernel's kexec report (pstore)" },
 	{ "id", cmd_id, "keyed id of a kernel address (correlate logs)" },
 };
 

@@ -50,6 +50,8 @@ cat >>"$tmp/x.dts" <<DTS
 			record-size = <0x20000>;
 			console-size = <0x80000>;
 			pmsg-size = <0x20000>;
+			/* keep shutdown dumps: the kexec report is in them */
+			max-reason = <4>;
 		};
 	};
 

@@ -181,6 +181,17 @@ def main():
             rows.append((n, len(rep), len(swset), ok))
             check("kexec %d: tool report == secure-world stale list" % n, ok,
                   "" if ok else "report-ended=%s tool %s sw %s" % (ended, sorted(rep), sorted(swset)))
+            # read back after the reboot from pstore by `last-kexec`
+            pst = None
+            for l in boots.get(n + 1, []):
+                m = re.match(r"TBL rc=(\d+) (\{.*\})", l)
+                if m:
+                    j = json.loads(m.group(2))
+                    pst = {(b["id"], b["size"]) for b in j["registered"]} if j.get("complete") else None
+                    rc = int(m.group(1))
+            okp = pst is not None and pst == rep and rc == (1 if rep else 0)
+            check("kexec %d: last-kexec (pstore, next boot) == report" % n, okp,
+                  "" if okp else "pstore %s report %s" % (pst, sorted(rep)))
         if a.expect == "some":
             check("every kexec left buffers registered (expected)", all(t > 0 for _, t, _, _ in rows) and rows != [])
         elif a.expect == "none":

@@ -20,6 +20,13 @@ done
 
 [ -x /usr/bin/teeshm-trace ]
 check tool-present $? ""
+# pstore: the console record of this kernel survives the kexec
+insmod /modules/reed_solomon.ko && insmod /modules/ramoops.ko
+check ramoops $? "$(ls /sys/fs/pstore | tr '\n' ',')"
+if [ "$TB_BOOT" -gt 1 ]; then
+	$T last-kexec --json >/tmp/last.json 2>/tmp/last.err
+	echo "TBL rc=$? $(cat /tmp/last.json) $(cat /tmp/last.err)"
+fi
 # the tracer starts with the TEE core only: optee.ko registers shared
 # memory from its probe, and the tracer must see that
 insmod /modules/tee.ko
