@@ -26,7 +26,7 @@ expect "no verb" 2 "missing VERB" "$bin"
 expect "unknown verb" 2 "unknown verb 'frobnicate'" "$bin" frobnicate
 expect "unknown global option" 2 "Usage" "$bin" --frob
 expect "bad --id-key" 2 "32 hex digits" "$bin" --id-key 1234 status
-for v in trace status check probes replay id; do
+for v in trace status check probes replay verify last-kexec id; do
 	expect "$v --help" 0 "Usage: teeshm-trace .*$v" "$bin" $v --help
 done
 expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
@@ -51,10 +51,33 @@ else
 		fi
 	done
 fi
+fx=$(dirname "$0")/fixtures
+expect "last-kexec: leak found" 1 "optee_rng_init\+0x30/0x70 \[optee_rng\]" \
+	"$bin" last-kexec --file "$fx/console-leak.log"
+expect "last-kexec --json" 1 '^\{"kind":"kexec","source":"[^"]*console-leak.log","complete":true,"lost_events":0,"registered":\[\{"id":"836064f63908d3b2","size":4096,"raw_flags":5,"pid":118,"site":"optee_rng_init\+0x30/0x70 \[optee_rng\]"\}\]\}$' \
+	"$bin" last-kexec --json --file "$fx/console-leak.log"
+expect "last-kexec: the last report wins" 0 "crash: 0 buffers" \
+	"$bin" last-kexec --file "$fx/console-clean.log"
+expect "last-kexec: no report" 2 "no kexec report in .*console-none.log" \
+	"$bin" last-kexec --file "$fx/console-none.log"
+expect "last-kexec: missing file" 2 "/nonexistent: No such file" \
+	"$bin" last-kexec --file /nonexistent
+expect "last-kexec: bad option" 2 "Usage: teeshm-trace last-kexec" "$bin" last-kexec --bogus
+rc=$(dirname "$0")/../replay/cases
+expect "verify: clean trace" 0 "PASS +nothing registered at kexec" "$bin" verify "$rc/clean.jsonl"
+expect "verify: optee-rng leak" 1 "FAIL +nothing registered at kexec +\(1 registered_at_kexec\)" \
+	"$bin" verify "$rc/rng-leak.jsonl"
+expect "verify: seed bug" 1 "FAIL +PRIV buffers never registered" "$bin" verify "$rc/seed-priv.jsonl"
+expect "verify: failed registration" 1 "FAIL +no failed registration left behind" \
+	"$bin" verify "$rc/reuse-failed.jsonl"
+expect "verify --json" 1 '"verdict":"FAIL"' "$bin" verify --json "$rc/rng-leak.jsonl"
+expect "verify: malformed" 2 "bad-event.jsonl:3: unknown event" "$bin" verify "$rc/bad-event.jsonl"
+expect "verify: no FILE" 2 "exactly one FILE" "$bin" verify
+
 man=$(dirname "$0")/../../man/teeshm-trace.8
 w=$(groff -ww -man -Tutf8 "$man" 2>&1 >/dev/null)
 [ -z "$w" ] && ok "man page renders without warnings" || ko "man page: $w"
-for v in trace status check probes replay id; do
+for v in trace status check probes replay verify last-kexec id; do
 	grep -q "^\.B $v" "$man" && ok "man page documents $v" || ko "man page lacks $v"
 done
 echo "$pass passed, $fail failed"
