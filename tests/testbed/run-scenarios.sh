@@ -7,6 +7,8 @@
 #   3 live    teeshm-trace's live table equals the secure world's table
 #   4 kexec   the next kernel boots and the secure world lists what the old
 #             one left registered; it equals the tool's kexec report
+#   5 capacity a secure world with room for 2 registrations refuses the
+#             third with OUT_OF_MEMORY, as OP-TEE does
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
@@ -43,5 +45,12 @@ VERIFY_ARGS="" scenario boot boot boot
 VERIFY_ARGS="" scenario client client client
 VERIFY_ARGS="" scenario live live trace --kexecs 0
 VERIFY_ARGS="--kexecs 1 --label 6.1-stock" scenario kexec kexec trace --kexecs 1
+# 5 the secure world's bookkeeping is finite: with room for 2 registrations
+if make -s -C tests/testbed/fw O="$OUT/fw-cap2" CAPACITY=2 >/dev/null; then
+	TESTBED_FW=$OUT/fw-cap2/fw.bin VERIFY_ARGS="" scenario capacity capacity client
+else
+	echo "  firmware with CAPACITY=2 did not build   FAIL"
+	fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

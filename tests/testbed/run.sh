@@ -21,7 +21,8 @@ while [ $# -gt 0 ]; do
 done
 img=${TESTBED_IMG:-$OUT}
 dir=${dir:-$OUT/runs/$scenario}
-[ -f "$OUT/fw.bin" ] || die "no firmware: run make testbed"
+fw=${TESTBED_FW:-$OUT/fw.bin}
+[ -f "$fw" ] || die "no firmware ($fw): run make testbed"
 [ -f "$img/initrd.cpio" ] || die "no initramfs: run make testbed"
 mkdir -p "$dir"
 bootargs="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=$scenario teeshm.boot=1 teeshm.kexecs=$kexecs $append"
@@ -30,7 +31,7 @@ start=$(date +%s.%N)
 set +e
 timeout "$timeout" qemu-system-aarch64 $QEMU_MACHINE -semihosting \
 	-display none -monitor none \
-	-bios "$OUT/fw.bin" \
+	-bios "$fw" \
 	-device loader,file="$img/Image",addr=0x40200000,force-raw=on \
 	-device loader,file="$img/initrd.cpio",addr=0x48000000,force-raw=on \
 	-device loader,file="$dir/guest.dtb",addr=0x4f000000,force-raw=on \

@@ -114,7 +114,7 @@ def verify_guest(console, expect):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["boot", "client", "live", "kexec"])
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity"])
     ap.add_argument("rundir")
     ap.add_argument("--tool", default="build/teeshm-trace")
     ap.add_argument("--key", default="000102030405060708090a0b0c0d0e0f")
@@ -144,6 +144,17 @@ def main():
         check("secure world: client registrations seen", len(regs) >= 6, "%d (3 rounds x 2)" % len(regs))
         left = [c for c in regs if c not in unregs]
         check("secure world: all client shm unregistered", not left, " ".join(left))
+    elif a.kind == "capacity":
+        # firmware built with CAPACITY=2: optee-rng holds one registration,
+        # the client's second one must be refused with OUT_OF_MEMORY, as
+        # OP-TEE answers when its bookkeeping is exhausted
+        oom = [l for l in secure if re.match(r"TSW reg .*ret=0xffff000c", l)]
+        check("secure world refused a registration: out of memory", len(oom) > 0, oom[0] if oom else "")
+        cap = [l for l in secure if l.startswith("TSW firmware start capacity=2 ")]
+        check("firmware capacity is 2", len(cap) == 1)
+        got = {g[2]: g[3] for g in guest_checks(console)}
+        check("guest: the client saw the failure", got.get("client") == "FAIL", got.get("client", "not run"))
+        check("guest: hwrng still works", got.get("modules-loaded") == "PASS")
     elif a.kind == "live":
         boots = per_boot(console)
         marks = secure_blocks(secure, "mark")
