@@ -1184,6 +1184,10 @@ int cmd_probes(int argc, char **argv)
 			printf("%-28s %-8s %s (unused: tee_shm_release is "
 			       "probed)\n", probe_fns[i].fn, "yes",
 			       probe_fns[i].what);
+		else if (!has && deferred(&env, probe_fns[i].fn))
+			printf("%-28s %-8s %s (armed when %s.ko loads)\n",
+			       probe_fns[i].fn, "later", probe_fns[i].what,
+			       fn_module(probe_fns[i].fn));
 		else
 			printf("%-28s %-8s %s\n", probe_fns[i].fn,
 			       has ? "yes" : "no", probe_fns[i].what);
