@@ -159,6 +159,42 @@ int report_engine(FILE *f, const struct tse_engine *e, bool json,
 	return nviol || ns ? 1 : 0;
 }
 
+int load_trace(const char *path, struct tse_engine **out)
+{
+	struct tse_engine *e;
+	const char *name = path;
+	char err[512];
+	FILE *f = stdin;
+	int ret = EXIT_CLEAN;
+
+	if (strcmp(path, "-")) {
+		f = fopen(path, "r");
+		if (!f) {
+			fprintf(stderr, "teeshm-trace: %s: %s\n", path,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+	} else {
+		name = "<stdin>";
+	}
+	e = tse_new();
+	if (!e) {
+		fprintf(stderr, "teeshm-trace: out of memory\n");
+		ret = EXIT_USAGE;
+	} else if (tse_jsonl_feed_file(f, name, e, NULL, err, sizeof(err))) {
+		fprintf(stderr, "teeshm-trace: %s\n", err);
+		tse_free(e);
+		e = NULL;
+		ret = EXIT_USAGE;
+	} else {
+		tse_finish(e);
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = e;
+	return ret;
+}
+
 static const char replay_usage[] =
 	"Usage: teeshm-trace replay FILE [--json]\n"
 	"\n"
@@ -181,10 +217,7 @@ int cmd_replay(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tse_engine *e;
-	char err[512];
-	const char *path;
 	bool json = false;
-	FILE *f;
 	int c, ret;
 
 	optind = 0;
@@ -204,32 +237,10 @@ int cmd_replay(int argc, char **argv)
 		return usage_error(replay_usage, optind >= argc ?
 				   "replay: missing FILE" :
 				   "replay: exactly one FILE");
-	path = argv[optind];
-	if (!strcmp(path, "-")) {
-		f = stdin;
-		path = "<stdin>";
-	} else {
-		f = fopen(path, "r");
-		if (!f) {
-			fprintf(stderr, "teeshm-trace: %s: %s\n", path,
-				strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	e = tse_new();
-	if (!e) {
-		fprintf(stderr, "teeshm-trace: out of memory\n");
-		return EXIT_USAGE;
-	}
-	if (tse_jsonl_feed_file(f, path, e, NULL, err, sizeof(err))) {
-		fprintf(stderr, "teeshm-trace: %s\n", err);
-		ret = EXIT_USAGE;
-	} else {
-		tse_finish(e);
-		ret = report_engine(stdout, e, json, NULL);
-	}
-	if (f != stdin)
-		fclose(f);
+	ret = load_trace(argv[optind], &e);
+	if (ret)
+		return ret;
+	ret = report_engine(stdout, e, json, NULL);
 	tse_free(e);
 	return ret;
 }

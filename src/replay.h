@@ -10,6 +10,12 @@
 int cmd_replay(int argc, char **argv);
 
 /*
+ * Read a JSONL trace (path, or "-" for standard input) into a new engine,
+ * finished.  Returns 0, or EXIT_USAGE after printing "FILE:LINE: what".
+ */
+int load_trace(const char *path, struct tse_engine **out);
+
+/*
  * The verdict of an engine after tse_finish(), as the human table or one
  * JSON object.  Returns the exit code: 1 if any violation or anything
  * registered at a kexec, else 0.  raw: show shm addresses (local output).

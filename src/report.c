@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "json_writer.h"
 #include "jsonl.h"
+#include "replay.h"
 #include "report.h"
 
 #define PSTORE_DIR "/sys/fs/pstore"
@@ -365,10 +366,8 @@ int cmd_verify(int argc, char **argv)
 		"\n"
 		"Exit: 0 all PASS, 1 any FAIL, 2 usage error or malformed trace.\n";
 	struct tse_engine *e;
-	char err[512];
 	bool json = false;
 	const char *path;
-	FILE *f;
 	int c, ret;
 
 	optind = 0;
@@ -387,27 +386,10 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error(usage, "verify: exactly one FILE");
 	path = argv[optind];
-	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "teeshm-trace: %s: %s\n", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	e = tse_new();
-	if (!e) {
-		if (f != stdin)
-			fclose(f);
-		return EXIT_USAGE;
-	}
-	if (tse_jsonl_feed_file(f, f == stdin ? "<stdin>" : path, e, NULL, err,
-				sizeof(err))) {
-		fprintf(stderr, "teeshm-trace: %s\n", err);
-		ret = EXIT_USAGE;
-	} else {
-		tse_finish(e);
-		ret = verify_engine(e, json, f == stdin ? "<stdin>" : path);
-	}
-	if (f != stdin)
-		fclose(f);
+	ret = load_trace(path, &e);
+	if (ret)
+		return ret;
+	ret = verify_engine(e, json, strcmp(path, "-") ? path : "<stdin>");
 	tse_free(e);
 	return ret;
 }
