@@ -56,7 +56,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench demo kexec-matrix
+	install bench demo kexec-matrix fuzz-test
 
 all: $(OUT)/teeshm-trace
 
@@ -112,6 +112,18 @@ replay-test: build/teeshm-trace
 cli-test: build/teeshm-trace
 	@tests/run-group.sh cli tests/cli/run.sh build/teeshm-trace
 
+# libFuzzer over the JSONL reader/writer and the engine (clang)
+FUZZ_CC ?= $(shell command -v clang-16 || command -v clang)
+FUZZ_RUNS ?= 200000
+build/fuzz/fuzz_jsonl: tests/fuzz/fuzz_jsonl.c $(LIB_SRCS) $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc/lib \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(LIB_SRCS)
+
+fuzz-test: build/fuzz/fuzz_jsonl
+	@tests/run-group.sh fuzz tests/fuzz/run.sh build/fuzz/fuzz_jsonl $(FUZZ_RUNS)
+
 testbed:
 	$(MAKE) -C tests/testbed
 
@@ -133,6 +145,7 @@ test:
 	$(MAKE) unit-test
 	$(MAKE) replay-test
 	$(MAKE) cli-test
+	$(MAKE) fuzz-test
 	$(MAKE) testbed-test
 	$(MAKE) kexec-matrix
 	@tests/run-group.sh --total

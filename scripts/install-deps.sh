@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(
 	build-essential pkg-config git bc cpio xz-utils zstd file python3
-	clang-16 llvm-16 bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
+	clang-16 llvm-16 libclang-rt-16-dev bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
 	gcc-aarch64-linux-gnu
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
 	libc6-dev:arm64 optee-client-dev:arm64

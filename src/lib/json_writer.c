@@ -80,8 +80,7 @@ void jw_arr_end(struct jw *w)
 	close(w, ']');
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t jw_utf8_len(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
 	size_t len, i;
@@ -144,7 +143,7 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 			if (c < 0x20 || c == 0x7f) {
 				fprintf(w->f, "\\u%04x", c);
 			} else if (c >= 0x80) {
-				l = utf8_len(s + i, n - i);
+				l = jw_utf8_len(s + i, n - i);
 				if (!l) {
 					fputs("\\ufffd", w->f);
 				} else {

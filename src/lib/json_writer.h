@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #define JW_MAX_DEPTH 32
@@ -36,6 +37,8 @@ void jw_s64(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 void jw_hex(struct jw *w, uint64_t v);	/* "0x..." string */
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+size_t jw_utf8_len(const unsigned char *s, size_t n);
 /* End of one top-level value: newline. */
 void jw_end_line(struct jw *w);
 

@@ -117,6 +117,22 @@ static int parse_string(struct pstate *s, char *out, size_t cap)
 			break;
 		if (c < 0x20)
 			return fail(s, "control character in string");
+		if (c >= 0x80) {
+			/* JSON text is UTF-8: whole sequences, or an error */
+			size_t l = jw_utf8_len((const unsigned char *)s->p - 1,
+					       s->end - s->p + 1);
+
+			if (!l)
+				return fail(s, "invalid UTF-8 in string");
+			if (out && n + l < cap) {
+				memcpy(out + n, s->p - 1, l);
+				n += l;
+			} else if (out) {
+				cap = n + 1;	/* full: no partial sequence */
+			}
+			s->p += l - 1;
+			continue;
+		}
 		if (c != '\\') {
 			if (out && n + 1 < cap)
 				out[n++] = c;

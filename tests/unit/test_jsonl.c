@@ -129,6 +129,10 @@ static void test_errors(void **state)
 		{ "{\"event\":\"register\",\"ts_ns\":1,\"shm\":\"0x1\",\"ret\":3000000000}",
 		  "out of range" },
 		{ "{\"event\":\"kexec\",\"ts_ns\":01}", "leading zero" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":1,\"comm\":\"a\x9e\"}",
+		  "invalid UTF-8" },
+		{ "{\"event\":\"kexec\",\"ts_ns\":1,\"x\":\"\xc3\"}",
+		  "invalid UTF-8" },
 	};
 	struct tse_event ev;
 	char err[256];
@@ -143,6 +147,23 @@ static void test_errors(void **state)
 			fail_msg("'%s': error '%s' lacks '%s'", bad[i].line,
 				 err, bad[i].msg);
 	}
+}
+
+/* Truncation keeps whole UTF-8 sequences: comm holds 15 bytes. */
+static void test_truncate_utf8(void **state)
+{
+	struct tse_event ev;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{\"event\":\"kexec\",\"ts_ns\":1,"
+			       "\"comm\":\"abcdefghijklm\xc3\xa9\xc3\xa9\"}",
+			       &ev, err), 1);
+	assert_string_equal(ev.comm, "abcdefghijklm\xc3\xa9");
+	assert_int_equal(parse("{\"event\":\"kexec\",\"ts_ns\":1,"
+			       "\"comm\":\"abcdefghijklmn\xc3\xa9xyz\"}",
+			       &ev, err), 1);
+	assert_string_equal(ev.comm, "abcdefghijklmn");
 }
 
 static void test_long_line(void **state)
@@ -270,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_parse_minimal_and_defaults),
 		cmocka_unit_test(test_unknown_keys_ignored),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_truncate_utf8),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_feed_file_error_location),
