@@ -13,6 +13,7 @@ pkgs=(
 	libc6-dev:arm64 optee-client-dev:arm64
 	qemu-system-arm device-tree-compiler busybox-static:arm64
 	linux-source-6.1 flex bison libssl-dev groff-base
+	jq valgrind
 )
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
