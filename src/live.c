@@ -1242,3 +1242,56 @@ int cmd_id(int argc, char **argv)
 		       live_id(strtoull(argv[i], NULL, 16)));
 	return EXIT_CLEAN;
 }
+
+/* ------------------------------------------------------------ export */
+
+int live_read_export(struct live_export *x)
+{
+	struct live_env env;
+	struct live_row *rows = NULL;
+	uint64_t lost, full;
+	int n, i, stacks_fd = -1, cfd, ret;
+
+	memset(x, 0, sizeof(*x));
+	ret = env_init(&env);
+	if (ret)
+		return ret;
+	n = read_live(&rows, &stacks_fd, &lost, &full);
+	if (n < 0) {
+		env_fini(&env);
+		return EXIT_USAGE;
+	}
+	x->flags_gen = env.flags_gen;
+	x->bufs = calloc(n ? n : 1, sizeof(*x->bufs));
+	if (!x->bufs) {
+		fprintf(stderr, "teeshm-trace: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct teeshm_live *l = &rows[i].v;
+		struct live_export_buf *b = &x->bufs[i];
+
+		b->size = l->size;
+		b->flags = tse_flags_decode(l->flags, l->flags_gen);
+		b->api = l->api;
+		b->registered = l->state == TEESHM_LIVE_REGISTERED;
+		if (b->registered)
+			stack_caller(stacks_fd, env.ks, l->stack_id,
+				     l->caller_ip, b->caller, sizeof(b->caller));
+	}
+	x->n = n;
+	cfd = bpf_obj_get(TEESHM_PIN_DIR "/counters");
+	if (cfd >= 0) {
+		for (i = 0; i < TEESHM_CNT__MAX; i++)
+			x->counters[i] = counter(cfd, i);
+		x->have_counters = true;
+		close(cfd);
+	}
+out:
+	if (stacks_fd >= 0)
+		close(stacks_fd);
+	free(rows);
+	env_fini(&env);
+	return ret;
+}

@@ -162,6 +162,26 @@ static int kx_parse_pstore(struct kx_report *best, char *chosen, size_t len)
 	return 0;
 }
 
+int last_kexec_pstore(last_kexec_fn cb, void *arg)
+{
+	char chosen[512];
+	struct kx_report r;
+	size_t i;
+	int err;
+
+	err = kx_parse_pstore(&r, chosen, sizeof(chosen));
+	if (err) {
+		free(r.v);
+		return err;
+	}
+	if (!r.found)
+		return 0;
+	for (i = 0; i < r.n; i++)
+		cb(r.v[i].size, r.v[i].flags, r.v[i].site, arg);
+	free(r.v);
+	return 1;
+}
+
 int cmd_last_kexec(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -8,7 +8,8 @@ OUT=${TESTBED_OUT:-$TOP/build/testbed}
 # linux-image-arm64 points to.
 KVER=${KVER:-6.1.0-56}
 FETCH=$TOP/scripts/fetch-debs.sh
-QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m 1G"
+# -nic none: no network (and no need for the iPXE option ROM)
+QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m 1G -nic none"
 
 kernel_pkg() {
 	if apt-cache show "linux-image-$KVER-arm64:arm64" >/dev/null 2>&1; then

@@ -14,7 +14,8 @@ INITRD_ADDR=0x48000000
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-qemu-system-aarch64 $QEMU_MACHINE -machine dumpdtb="$tmp/q.dtb" >/dev/null 2>&1
+qemu-system-aarch64 $QEMU_MACHINE -display none -machine dumpdtb="$tmp/q.dtb" \
+	>"$tmp/qemu.log" 2>&1 || die "qemu could not dump its DTB: $(grep -v '^qemu: module' "$tmp/qemu.log")"
 dtc -q -I dtb -O dts "$tmp/q.dtb" >"$tmp/q.dts"
 if [ "$nosecram" = --no-secram ]; then
 	# 5.10 maps a disabled memory node anyway: drop it
