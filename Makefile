@@ -6,6 +6,7 @@
 #   make test            -> every test (unit, replay, CLI, testbed)
 #   make testbed         -> the QEMU testbed (firmware, DTB, initramfs)
 #   make testbed-test    -> the testbed scenarios only
+#   make install         -> PREFIX (/usr/local), DESTDIR honoured
 
 HOSTARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 ARCH ?= $(HOSTARCH)
@@ -56,7 +57,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench demo kexec-matrix fuzz-test
+	install bench demo kexec-matrix fuzz-test export-test
 
 all: $(OUT)/teeshm-trace
 
@@ -112,6 +113,10 @@ replay-test: build/teeshm-trace
 cli-test: build/teeshm-trace
 	@tests/run-group.sh cli tests/cli/run.sh build/teeshm-trace
 
+# export (promtool, node_exporter, HTTP), make install, bash completion
+export-test: build/teeshm-trace
+	@tests/run-group.sh export tests/export/run.sh build/teeshm-trace
+
 # libFuzzer over the JSONL reader/writer and the engine (clang)
 FUZZ_CC ?= $(shell command -v clang-16 || command -v clang)
 FUZZ_RUNS ?= 200000
@@ -145,10 +150,26 @@ test:
 	$(MAKE) unit-test
 	$(MAKE) replay-test
 	$(MAKE) cli-test
+	$(MAKE) export-test
 	$(MAKE) fuzz-test
 	$(MAKE) testbed-test
 	$(MAKE) kexec-matrix
 	@tests/run-group.sh --total
+
+# ------------------------------------------------------------- install
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+
+install: $(OUT)/teeshm-trace
+	install -D -m 0755 $(OUT)/teeshm-trace $(DESTDIR)$(SBINDIR)/teeshm-trace
+	install -D -m 0644 man/teeshm-trace.8 $(DESTDIR)$(MANDIR)/man8/teeshm-trace.8
+	install -D -m 0644 dist/bash-completion/teeshm-trace \
+		$(DESTDIR)$(BASHCOMPDIR)/teeshm-trace
+	install -D -m 0644 dist/teeshm-trace.conf \
+		$(DESTDIR)$(SYSCONFDIR)/teeshm-trace.conf.sample
 
 clean:
 	rm -rf build

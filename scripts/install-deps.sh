@@ -14,6 +14,7 @@ pkgs=(
 	qemu-system-arm device-tree-compiler busybox-static:arm64
 	linux-source-6.1 flex bison libssl-dev groff-base
 	jq valgrind
+	prometheus prometheus-node-exporter curl
 )
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export.h"
 #include "live.h"
 #include "replay.h"
 #include "report.h"
@@ -33,6 +34,7 @@ static const struct verb verbs[] = {
 	{ "verify", cmd_verify, "PASS/FAIL per invariant over a trace" },
 	{ "last-kexec", cmd_last_kexec, "the previous kernel's kexec report (pstore)" },
 	{ "id", cmd_id, "keyed id of a kernel address (correlate logs)" },
+	{ "export", cmd_export, "metrics: Prometheus textfile, JSON lines, /metrics" },
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -26,7 +26,7 @@ expect "no verb" 2 "missing VERB" "$bin"
 expect "unknown verb" 2 "unknown verb 'frobnicate'" "$bin" frobnicate
 expect "unknown global option" 2 "Usage" "$bin" --frob
 expect "bad --id-key" 2 "32 hex digits" "$bin" --id-key 1234 status
-for v in trace status check probes replay verify last-kexec id; do
+for v in trace status check probes replay verify last-kexec id export; do
 	expect "$v --help" 0 "Usage: teeshm-trace .*$v" "$bin" $v --help
 done
 expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
@@ -77,7 +77,7 @@ expect "verify: no FILE" 2 "exactly one FILE" "$bin" verify
 man=$(dirname "$0")/../../man/teeshm-trace.8
 w=$(groff -ww -man -Tutf8 "$man" 2>&1 >/dev/null)
 [ -z "$w" ] && ok "man page renders without warnings" || ko "man page: $w"
-for v in trace status check probes replay verify last-kexec id; do
+for v in trace status check probes replay verify last-kexec id export; do
 	grep -q "^\.B $v" "$man" && ok "man page documents $v" || ko "man page lacks $v"
 done
 echo "$pass passed, $fail failed"
