@@ -27,6 +27,22 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u8 flags_gen = TEESHM_GEN_UNKNOWN;
 const volatile __u64 id_key0;
 const volatile __u64 id_key1;
+/* log2 of the kernel's page size (registration extents come in pages) */
+const volatile __u8 page_shift = 12;
+/* < 5.13, no bpf_for_each_map_elem: keep registered buffers in snap_slots */
+const volatile __u8 use_slots;
+
+/* TEE_SHM_* bits this program sets itself (old generation, no BTF) */
+#define OLD_SHM_REGISTER	(1U << 3)
+#define OLD_SHM_POOL		(1U << 5)
+
+/*
+ * Is struct tee_shm's layout known?  From tee.ko's module BTF (5.11+), or
+ * from an external BTF file (teeshm-trace --btf).  When it is not (5.10),
+ * size and flags come from the functions' arguments and the release is
+ * recognised by its effects (see shm_put_enter).
+ */
+#define SHM_BTF	bpf_core_type_exists(struct tee_shm___teeshm)
 
 /* Set by the crash-path probe; read by the kexec snapshot. */
 __u8 crash_in_progress;
@@ -52,6 +68,20 @@ struct {
 	__type(key, u32);
 	__type(value, u64);
 } counters SEC(".maps");
+
+/* registered buffers by slot, and the free slots (use_slots only) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TEESHM_SNAP_SLOTS);
+	__type(key, u32);
+	__type(value, u64);
+} snap_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, TEESHM_SNAP_SLOTS);
+	__type(value, u32);
+} free_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -82,7 +112,9 @@ struct {
 /* A register/unregister/put call in progress, per thread. */
 struct shm_call {
 	u64 shm;
+	u64 pages;		/* registration: number of pages */
 	u8 api;
+	u8 released;		/* put without BTF: the shm was torn down */
 };
 
 struct {
@@ -92,12 +124,33 @@ struct {
 	__type(value, struct shm_call);
 } reg_calls SEC(".maps");
 
+/*
+ * Puts in progress per thread, innermost last: a release can put other
+ * buffers (closing a context frees its message buffer) before it returns.
+ */
+#define PUT_DEPTH 4
+struct put_stack {
+	u32 depth;
+	u32 pad;
+	struct shm_call e[PUT_DEPTH];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
-	__type(value, struct shm_call);
+	__type(value, struct put_stack);
 } put_calls SEC(".maps");
+
+/*
+ * An index into put_stack.e that 5.10's verifier can bound: mask it after
+ * a compiler barrier, so clang cannot fold the mask into an earlier check.
+ */
+static __always_inline u32 put_idx(u32 d)
+{
+	asm volatile("" : "+r"(d));
+	return d & (PUT_DEPTH - 1);
+}
 
 static __always_inline void cnt_add(u32 idx, u64 v)
 {
@@ -139,13 +192,64 @@ static __always_inline void ev_send(struct teeshm_event *e)
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Read size and flags of a shm (CO-RE against tee.ko's BTF). */
-static __always_inline void shm_details(u64 shm, u64 *size, u32 *flags)
+/*
+ * Size and flags of a shm: read from the shm (CO-RE against tee.ko's BTF)
+ * where its layout is known, else from the allocation call's arguments
+ * plus what that function adds unconditionally.  Returns 1 if known.
+ */
+static __always_inline u8 shm_details(u64 shm, struct alloc_call *ac,
+				      u64 *size, u32 *flags)
 {
 	struct tee_shm___teeshm *s = (void *)shm;
 
-	*size = BPF_CORE_READ(s, size);
-	*flags = BPF_CORE_READ(s, flags);
+	if (SHM_BTF) {
+		*size = BPF_CORE_READ(s, size);
+		*flags = BPF_CORE_READ(s, flags);
+		return 1;
+	}
+	if (!ac)
+		return 0;
+	*size = ac->size;
+	*flags = ac->flags;
+	if (flags_gen == TEESHM_GEN_OLD && ac->api == TEESHM_API_SHM_ALLOC)
+		*flags |= OLD_SHM_POOL;
+	if (flags_gen == TEESHM_GEN_OLD && ac->api == TEESHM_API_SHM_REGISTER)
+		*flags |= OLD_SHM_REGISTER;
+	return ac->flags_known;
+}
+
+/* Snapshot slots (kernels without bpf_for_each_map_elem). */
+static __always_inline void slot_get(struct teeshm_live *l, u64 shm)
+{
+	u32 idx;
+	u64 *p;
+
+	if (!use_slots || l->slot)
+		return;
+	if (bpf_map_pop_elem(&free_slots, &idx)) {
+		cnt_add(TEESHM_CNT_SNAP_FULL, 1);
+		return;
+	}
+	p = bpf_map_lookup_elem(&snap_slots, &idx);
+	if (!p)
+		return;
+	*p = shm;
+	l->slot = idx + 1;
+}
+
+static __always_inline void slot_put(struct teeshm_live *l)
+{
+	u32 idx;
+	u64 *p;
+
+	if (!use_slots || !l->slot)
+		return;
+	idx = l->slot - 1;
+	p = bpf_map_lookup_elem(&snap_slots, &idx);
+	if (p)
+		*p = 0;
+	bpf_map_push_elem(&free_slots, &idx, 0);
+	l->slot = 0;
 }
 
 static __always_inline u64 shm_cookie(u64 shm)
@@ -169,6 +273,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	struct teeshm_live l = {}, *lp;
 	struct teeshm_event *e;
 	u32 t = tid();
+	u8 known;
 
 	lp = bpf_map_lookup_elem(&live, &shm);
 	if (lp)
@@ -179,7 +284,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	l.flags_gen = flags_gen;
 	l.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(l.comm, sizeof(l.comm));
-	shm_details(shm, &l.size, &l.flags);
+	known = shm_details(shm, ac, &l.size, &l.flags);
 	if (ac) {
 		ac->shm = shm;
 		l.ctx = ac->ctx;
@@ -199,7 +304,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	e->ctx = l.ctx;
 	e->size = l.size;
 	e->flags = l.flags;
-	e->flags_known = 1;
+	e->flags_known = known;
 	e->stack_id = l.stack_id;
 	e->caller_ip = l.caller_ip;
 	ev_send(e);
@@ -264,6 +369,10 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 		 * the release path.
 		 */
 		if (inner) {
+			struct teeshm_live *il = bpf_map_lookup_elem(&live, &inner);
+
+			if (il)
+				slot_put(il);
 			bpf_map_delete_elem(&live, &inner);
 			e = ev_new(TEESHM_EV_FREE, ac->api, inner);
 			if (e) {
@@ -378,9 +487,9 @@ int BPF_KRETPROBE(shm_register_exit, void *ret)
 
 /* -------------------------------------------- secure-world registration */
 
-static __always_inline int reg_enter(void *ctx, u64 shm, u8 api)
+static __always_inline int reg_enter(void *ctx, u64 shm, u8 api, u64 pages)
 {
-	struct shm_call c = { .shm = shm, .api = api };
+	struct shm_call c = { .shm = shm, .api = api, .pages = pages };
 	u32 t = tid();
 
 	track_alloc(ctx, shm, TEESHM_API_NONE);
@@ -394,7 +503,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	struct teeshm_event *e;
 	struct shm_call *c;
 	u32 t = tid();
-	u64 shm;
+	u64 shm, pages;
 	u8 api;
 
 	c = bpf_map_lookup_elem(&reg_calls, &t);
@@ -402,6 +511,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 		return 0;
 	shm = c->shm;
 	api = c->api;
+	pages = c->pages;
 	bpf_map_delete_elem(&reg_calls, &t);
 
 	l = bpf_map_lookup_elem(&live, &shm);
@@ -411,11 +521,24 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 			l->state = TEESHM_LIVE_REGISTERED;
 			l->ts_reg_ns = bpf_ktime_get_boot_ns();
 			l->cookie = shm_cookie(shm);
+			/*
+			 * Without BTF: a pool buffer is whole pages, and what
+			 * is registered is its size; the old REGISTER bit
+			 * says "registered in the secure world".
+			 */
+			if (!SHM_BTF && pages &&
+			    l->api == TEESHM_API_SHM_ALLOC)
+				l->size = pages << page_shift;
+			if (!SHM_BTF && flags_gen == TEESHM_GEN_OLD)
+				l->flags |= OLD_SHM_REGISTER;
+			slot_get(l, shm);
 		}
 	} else if (!ret) {
 		cnt_add(TEESHM_CNT_UNREGISTERS, 1);
-		if (l)
+		if (l) {
 			l->state = TEESHM_LIVE_ALLOCATED;
+			slot_put(l);
+		}
 	}
 	e = ev_new(reg ? TEESHM_EV_REGISTER : TEESHM_EV_UNREGISTER, api, shm);
 	if (!e)
@@ -435,15 +558,32 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 }
 
 SEC("kprobe/optee_shm_register")
-int BPF_KPROBE(optee_reg_enter, void *tctx, void *shm)
+int BPF_KPROBE(optee_reg_enter, void *tctx, void *shm, void *pages,
+	       size_t num_pages)
 {
-	return reg_enter(ctx, (u64)shm, TEESHM_API_OPTEE_REGISTER);
+	return reg_enter(ctx, (u64)shm, TEESHM_API_OPTEE_REGISTER, num_pages);
 }
 
 SEC("kretprobe/optee_shm_register")
 int BPF_KRETPROBE(optee_reg_exit, int ret)
 {
 	return reg_exit(ret, true);
+}
+
+/* Without BTF: a put that tears the shm down is its release. */
+static __always_inline void put_teardown(u64 shm)
+{
+	struct put_stack *ps;
+	u32 t = tid(), d;
+
+	if (SHM_BTF)
+		return;
+	ps = bpf_map_lookup_elem(&put_calls, &t);
+	if (!ps || !ps->depth || ps->depth > PUT_DEPTH)
+		return;
+	d = put_idx(ps->depth - 1);
+	if (ps->e[d].shm == shm)
+		ps->e[d].released = 1;
 }
 
 SEC("kprobe/optee_shm_unregister")
@@ -453,7 +593,16 @@ int BPF_KPROBE(optee_unreg_enter, void *tctx, void *shm)
 			      .api = TEESHM_API_OPTEE_UNREGISTER };
 	u32 t = tid();
 
+	put_teardown((u64)shm);
 	bpf_map_update_elem(&reg_calls, &t, &c, BPF_ANY);
+	return 0;
+}
+
+/* optee.ko's dynamic pool gives a buffer back (<= 5.17: pool_op_free). */
+SEC("kprobe/pool_op_free")
+int BPF_KPROBE(pool_free_enter, void *poolm, void *shm)
+{
+	put_teardown((u64)shm);
 	return 0;
 }
 
@@ -464,9 +613,10 @@ int BPF_KRETPROBE(optee_unreg_exit, int ret)
 }
 
 SEC("kprobe/optee_ffa_shm_register")
-int BPF_KPROBE(ffa_reg_enter, void *tctx, void *shm)
+int BPF_KPROBE(ffa_reg_enter, void *tctx, void *shm, void *pages,
+	       size_t num_pages)
 {
-	return reg_enter(ctx, (u64)shm, TEESHM_API_FFA_REGISTER);
+	return reg_enter(ctx, (u64)shm, TEESHM_API_FFA_REGISTER, num_pages);
 }
 
 SEC("kretprobe/optee_ffa_shm_register")
@@ -482,6 +632,7 @@ int BPF_KPROBE(ffa_unreg_enter, void *tctx, void *shm)
 			      .api = TEESHM_API_FFA_UNREGISTER };
 	u32 t = tid();
 
+	put_teardown((u64)shm);
 	bpf_map_update_elem(&reg_calls, &t, &c, BPF_ANY);
 	return 0;
 }
@@ -509,8 +660,10 @@ static __always_inline int release_done(u64 shm, u8 api)
 		}
 		ev_send(e);
 	}
-	if (l)
+	if (l) {
+		slot_put(l);
 		bpf_map_delete_elem(&live, &shm);
+	}
 	return 0;
 }
 
@@ -519,79 +672,104 @@ static __always_inline int release_done(u64 shm, u8 api)
  * put that drops the last reference releases (and unregisters) the shm
  * before returning.  The reference count is read at entry.
  */
+static __always_inline void put_push(u64 shm, u8 released)
+{
+	struct put_stack *ps, zero = {};
+	u32 t = tid(), d;
+
+	ps = bpf_map_lookup_elem(&put_calls, &t);
+	if (!ps) {
+		bpf_map_update_elem(&put_calls, &t, &zero, BPF_NOEXIST);
+		ps = bpf_map_lookup_elem(&put_calls, &t);
+		if (!ps)
+			return;
+	}
+	d = ps->depth;
+	ps->depth = d + 1;
+	if (d < PUT_DEPTH) {
+		d = put_idx(d);
+		ps->e[d].shm = shm;
+		ps->e[d].released = released;
+		ps->e[d].api = TEESHM_API_SHM_RELEASE;
+	}
+}
+
+static __always_inline int put_pop(void)
+{
+	struct put_stack *ps;
+	u32 t = tid(), d;
+	u64 shm = 0;
+	u8 released = 0;
+
+	ps = bpf_map_lookup_elem(&put_calls, &t);
+	if (!ps || !ps->depth)
+		return 0;
+	d = --ps->depth;
+	if (d < PUT_DEPTH) {
+		u32 i = put_idx(d);
+
+		shm = ps->e[i].shm;
+		released = ps->e[i].released;
+	}
+	if (!d)
+		bpf_map_delete_elem(&put_calls, &t);
+	if (!released || !shm)
+		return 0;
+	return release_done(shm, TEESHM_API_SHM_RELEASE);
+}
+
 SEC("kprobe/tee_shm_put")
 int BPF_KPROBE(shm_put_enter, void *shm)
 {
 	struct tee_shm___teeshm *s = shm;
-	struct shm_call c = { .shm = (u64)shm, .api = TEESHM_API_SHM_RELEASE };
-	u32 t = tid();
-	int refs = 0;
+	u8 released = 0;
 
-	if (!shm || !bpf_core_field_exists(s->refcount))
-		return 0;
-	refs = BPF_CORE_READ(s, refcount.refs.counter);
-	if (refs == 1)
-		bpf_map_update_elem(&put_calls, &t, &c, BPF_ANY);
+	if (SHM_BTF && bpf_core_field_exists(s->refcount))
+		/* 5.18+: the put that drops the last reference releases */
+		released = shm && BPF_CORE_READ(s, refcount.refs.counter) == 1;
+	/*
+	 * Without BTF (5.10): no reference count to read; the put is the
+	 * release if the shm is unregistered or given back to the pool
+	 * during it (put_teardown); tee_shm_release() is inlined here.
+	 */
+	put_push((u64)shm, released);
 	return 0;
 }
 
 SEC("kretprobe/tee_shm_put")
 int BPF_KRETPROBE(shm_put_exit)
 {
-	struct shm_call *c;
-	u32 t = tid();
-	u64 shm;
-
-	c = bpf_map_lookup_elem(&put_calls, &t);
-	if (!c)
-		return 0;
-	shm = c->shm;
-	bpf_map_delete_elem(&put_calls, &t);
-	return release_done(shm, TEESHM_API_SHM_RELEASE);
+	return put_pop();
 }
 
-/* <= 5.17: tee_shm_release(shm) is the dma-buf release / free path. */
+/* Kernels where tee_shm_release(shm) is a function of its own. */
 SEC("kprobe/tee_shm_release")
 int BPF_KPROBE(shm_release_enter, void *shm)
 {
-	struct shm_call c = { .shm = (u64)shm, .api = TEESHM_API_SHM_RELEASE };
-	u32 t = tid();
-
-	bpf_map_update_elem(&put_calls, &t, &c, BPF_ANY);
+	put_push((u64)shm, 1);
 	return 0;
 }
 
 SEC("kretprobe/tee_shm_release")
 int BPF_KRETPROBE(shm_release_exit)
 {
-	struct shm_call *c;
-	u32 t = tid();
-	u64 shm;
-
-	c = bpf_map_lookup_elem(&put_calls, &t);
-	if (!c)
-		return 0;
-	shm = c->shm;
-	bpf_map_delete_elem(&put_calls, &t);
-	return release_done(shm, TEESHM_API_SHM_RELEASE);
+	return put_pop();
 }
 
 /* --------------------------------------------------------------- kexec */
 
-struct snap_ctx {
-	u32 count;
-	u8 console;
-};
+/* Snapshot state: one kexec at a time, on one CPU. */
+__u32 snap_count;
+__u8 snap_console;
 
-static long snap_one(void *map, u64 *key, struct teeshm_live *l,
-		     struct snap_ctx *sc)
+static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 {
 	struct teeshm_event *e;
 
 	if (l->state != TEESHM_LIVE_REGISTERED)
-		return 0;
-	sc->count++;
-	e = ev_new(TEESHM_EV_SNAPSHOT, TEESHM_API_KEXEC, *key);
+		return;
+	snap_count++;
+	e = ev_new(TEESHM_EV_SNAPSHOT, TEESHM_API_KEXEC, shm);
 	if (e) {
 		e->size = l->size;
 		e->flags = l->flags;
@@ -604,24 +782,54 @@ static long snap_one(void *map, u64 *key, struct teeshm_live *l,
 		__builtin_memcpy(e->comm, l->comm, sizeof(e->comm));
 		ev_send(e);
 	}
-	if (sc->console) {
-		u64 id = teeshm_hash64(id_key0, id_key1, *key);
+	if (snap_console) {
+		u64 id = teeshm_hash64(id_key0, id_key1, shm);
 
-		bpf_printk("teeshm-trace: kexec-registered id=%016llx size=%llu flags=0x%x",
+		/*
+		 * Formats that 5.10's bpf_trace_printk takes too: no field
+		 * widths (readers pad the id), %pB (symbol+offset of a
+		 * return address, never the raw address).
+		 */
+		bpf_printk("teeshm-trace: kexec-registered id=%llx size=%llu flags=0x%x",
 			   id, l->size, l->flags);
-		/* %pS: symbol+offset, never the raw address */
 		if (l->caller_ip)
-			bpf_printk("teeshm-trace: kexec-site id=%016llx pid=%u site=%pS",
+			bpf_printk("teeshm-trace: kexec-site id=%llx pid=%u site=%pB",
 				   id, l->pid, (void *)l->caller_ip);
 	}
+}
+
+static long snap_one(void *map, u64 *key, struct teeshm_live *l, void *unused)
+{
+	snap_emit(*key, l);
 	return 0;
 }
 
-static __always_inline int kexec_event(u8 console, bool snapshot)
+/*
+ * One snapshot slot (kernels without bpf_for_each_map_elem).  A global
+ * function: the verifier checks it once, not once per loop iteration.
+ */
+__noinline int snap_slot(u32 i)
 {
-	struct snap_ctx sc = { .console = console };
+	struct teeshm_live *l;
+	u64 *p, shm;
+
+	p = bpf_map_lookup_elem(&snap_slots, &i);
+	if (!p || !*p)
+		return 0;
+	shm = *p;
+	l = bpf_map_lookup_elem(&live, &shm);
+	if (l)
+		snap_emit(shm, l);
+	return 0;
+}
+
+enum snap_mode { SNAP_NONE, SNAP_FOR_EACH, SNAP_SLOTS };
+
+static __always_inline int kexec_event(u8 console, enum snap_mode mode)
+{
 	struct teeshm_event *e;
 	u8 kind = crash_in_progress ? TEESHM_KEXEC_CRASH : TEESHM_KEXEC_NORMAL;
+	u32 i;
 
 	cnt_add(TEESHM_CNT_KEXECS, 1);
 	e = ev_new(TEESHM_EV_KEXEC, TEESHM_API_KEXEC, 0);
@@ -629,19 +837,28 @@ static __always_inline int kexec_event(u8 console, bool snapshot)
 		e->kind = kind;
 		ev_send(e);
 	}
-	if (!snapshot)
+	if (mode == SNAP_NONE)
 		return 0;
+	snap_count = 0;
+	snap_console = console;
 	if (console)
 		bpf_printk("teeshm-trace: kexec-begin kind=%s",
 			   kind ? "crash" : "kexec");
-	bpf_for_each_map_elem(&live, snap_one, &sc, 0);
+	if (mode == SNAP_FOR_EACH) {
+		bpf_for_each_map_elem(&live, snap_one, NULL, 0);
+	} else {
+		for (i = 0; i < TEESHM_SNAP_SLOTS; i++)
+			snap_slot(i);
+	}
 	if (console) {
-		u64 *lost;
-		u32 i = TEESHM_CNT_LOST;
+		u64 *lost, *full;
+		u32 li = TEESHM_CNT_LOST, fi = TEESHM_CNT_SNAP_FULL;
 
-		lost = bpf_map_lookup_elem(&counters, &i);
+		lost = bpf_map_lookup_elem(&counters, &li);
+		full = bpf_map_lookup_elem(&counters, &fi);
+		/* a buffer without a snapshot slot is missing from the report */
 		bpf_printk("teeshm-trace: kexec-end registered=%u lost=%llu",
-			   sc.count, lost ? *lost : 0);
+			   snap_count, (lost ? *lost : 0) + (full ? *full : 0));
 	}
 	return 0;
 }
@@ -659,21 +876,22 @@ static __always_inline int kexec_event(u8 console, bool snapshot)
  */
 #define KMSG_DUMP_SHUTDOWN_REASON 4
 
-static __always_inline int at_kmsg_dump(int reason, u8 console, bool snapshot)
+static __always_inline int at_kmsg_dump(int reason, u8 console,
+					enum snap_mode mode)
 {
 	if (!kexec_started || snapshot_done ||
 	    reason != KMSG_DUMP_SHUTDOWN_REASON)
 		return 0;
 	snapshot_done = 1;
-	return kexec_event(console, snapshot);
+	return kexec_event(console, mode);
 }
 
-static __always_inline int at_machine_kexec(u8 console, bool snapshot)
+static __always_inline int at_machine_kexec(u8 console, enum snap_mode mode)
 {
 	if (snapshot_done)
 		return 0;
 	snapshot_done = 1;
-	return kexec_event(console, snapshot);
+	return kexec_event(console, mode);
 }
 
 SEC("kprobe/kernel_kexec")
@@ -687,37 +905,61 @@ int BPF_KPROBE(kexec_enter)
 SEC("kprobe/kmsg_dump")
 int BPF_KPROBE(kmsg_console, int reason)
 {
-	return at_kmsg_dump(reason, 1, true);
+	return at_kmsg_dump(reason, 1, SNAP_FOR_EACH);
 }
 
 SEC("kprobe/kmsg_dump")
 int BPF_KPROBE(kmsg_quiet, int reason)
 {
-	return at_kmsg_dump(reason, 0, true);
+	return at_kmsg_dump(reason, 0, SNAP_FOR_EACH);
+}
+
+SEC("kprobe/kmsg_dump")
+int BPF_KPROBE(kmsg_console_slots, int reason)
+{
+	return at_kmsg_dump(reason, 1, SNAP_SLOTS);
+}
+
+SEC("kprobe/kmsg_dump")
+int BPF_KPROBE(kmsg_quiet_slots, int reason)
+{
+	return at_kmsg_dump(reason, 0, SNAP_SLOTS);
 }
 
 SEC("kprobe/kmsg_dump")
 int BPF_KPROBE(kmsg_basic, int reason)
 {
-	return at_kmsg_dump(reason, 0, false);
+	return at_kmsg_dump(reason, 0, SNAP_NONE);
 }
 
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_console)
 {
-	return at_machine_kexec(1, true);
+	return at_machine_kexec(1, SNAP_FOR_EACH);
 }
 
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_quiet)
 {
-	return at_machine_kexec(0, true);
+	return at_machine_kexec(0, SNAP_FOR_EACH);
+}
+
+SEC("kprobe/machine_kexec")
+int BPF_KPROBE(kexec_console_slots)
+{
+	return at_machine_kexec(1, SNAP_SLOTS);
+}
+
+SEC("kprobe/machine_kexec")
+int BPF_KPROBE(kexec_quiet_slots)
+{
+	return at_machine_kexec(0, SNAP_SLOTS);
 }
 
 SEC("kprobe/machine_kexec")
 int BPF_KPROBE(kexec_basic)
 {
-	return at_machine_kexec(0, false);
+	return at_machine_kexec(0, SNAP_NONE);
 }
 
 SEC("kprobe/__crash_kexec")

@@ -26,6 +26,11 @@ typedef __u64 teeshm_u64;
 #define TEESHM_COMM_LEN		16
 #define TEESHM_MAX_STACK	16	/* frames kept per allocation site */
 #define TEESHM_LIVE_MAX		131072	/* default live-table capacity */
+/*
+ * Kernels without bpf_for_each_map_elem (< 5.13) take the kexec snapshot
+ * from a slot array of registered buffers: at most this many at once.
+ */
+#define TEESHM_SNAP_SLOTS	1024
 
 /* Event types (struct teeshm_event.type) */
 enum teeshm_ev_type {
@@ -120,6 +125,8 @@ struct teeshm_live {
 	teeshm_u8 api;
 	teeshm_u8 pad;
 	char comm[TEESHM_COMM_LEN];
+	teeshm_u32 slot;	/* snapshot slot + 1 (old kernels), 0 none */
+	teeshm_u32 pad2;
 };
 
 /* Indexes of the counters array map */
@@ -131,6 +138,7 @@ enum teeshm_counter {
 	TEESHM_CNT_UNREGISTERS,
 	TEESHM_CNT_REG_FAILED,
 	TEESHM_CNT_KEXECS,
+	TEESHM_CNT_SNAP_FULL,	/* no snapshot slot left: kexec report partial */
 	TEESHM_CNT__MAX,
 };
 

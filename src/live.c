@@ -19,6 +19,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,7 +135,8 @@ static const struct probe_fn {
 	{ "optee_ffa_shm_register", "secure-world registration (FF-A)" },
 	{ "optee_ffa_shm_unregister", "secure-world unregistration (FF-A)" },
 	{ "tee_shm_release", "release (<= 5.17)" },
-	{ "tee_shm_put", "release: last reference (5.18+)" },
+	{ "tee_shm_put", "release: last reference" },
+	{ "pool_op_free", "release without BTF: pool give-back (optee.ko)" },
 	{ "kernel_kexec", "kexec begins" },
 	{ "kmsg_dump", "kexec snapshot, before pstore's dmesg dump" },
 	{ "machine_kexec", "kexec snapshot (crash path, fallback)" },
@@ -155,7 +157,58 @@ struct live_env {
 	struct ksyms *ks;
 	int flags_gen;
 	bool release_old;	/* tee_shm_release is a symbol */
+	/* where struct tee_shm's layout comes from */
+	bool module_btf;	/* /sys/kernel/btf/tee */
+	char btf_path[256];	/* external BTF (--btf, or the per-release file) */
 };
+
+/* Per-kernel-release external BTF, e.g. cut with `bpftool gen min_core_btf` */
+#ifndef TEESHM_BTF_DIR
+#define TEESHM_BTF_DIR "/usr/lib/teeshm-trace/btf"
+#endif
+static const char *opt_btf;	/* --btf FILE */
+
+/*
+ * struct tee_shm's layout: tee.ko's own BTF (5.11+), else --btf FILE, else
+ * TEESHM_BTF_DIR/RELEASE.btf if present, else none (5.10 without help:
+ * pairing from arguments, see the man page).  0, or an exit code.
+ */
+static int env_btf(struct live_env *env)
+{
+	struct utsname u;
+
+	env->module_btf = !access("/sys/kernel/btf/tee", R_OK);
+	if (opt_btf) {
+		if (access(opt_btf, R_OK)) {
+			fprintf(stderr, "teeshm-trace: --btf %s: %s\n", opt_btf,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		snprintf(env->btf_path, sizeof(env->btf_path), "%s", opt_btf);
+		return 0;
+	}
+	if (env->module_btf || uname(&u))
+		return 0;
+	snprintf(env->btf_path, sizeof(env->btf_path), "%s/%s.btf",
+		 TEESHM_BTF_DIR, u.release);
+	if (access(env->btf_path, R_OK))
+		env->btf_path[0] = '\0';
+	return 0;
+}
+
+static const char *layout_source(const struct live_env *env)
+{
+	if (env->btf_path[0])
+		return env->btf_path;
+	if (env->module_btf)
+		return "tee.ko's BTF";
+	return "none: size and flags from arguments";
+}
+
+void live_set_btf(const char *path)
+{
+	opt_btf = path;
+}
 
 static const char tee_absent[] =
 	"teeshm-trace: TEE core not present (tee.ko not loaded?)\n";
@@ -181,7 +234,7 @@ static int env_init(struct live_env *env)
 	env->flags_gen = ksyms_has(env->ks, "tee_shm_alloc") ?
 			 TEESHM_GEN_OLD : TEESHM_GEN_NEW;
 	env->release_old = ksyms_has(env->ks, "tee_shm_release");
-	return 0;
+	return env_btf(env);
 }
 
 static void env_fini(struct live_env *env)
@@ -197,7 +250,15 @@ static void env_fini(struct live_env *env)
  */
 static const char *fn_module(const char *fn)
 {
+	if (!strcmp(fn, "pool_op_free"))
+		return "optee";
 	return strncmp(fn, "optee_", 6) ? NULL : "optee";
+}
+
+/* The layout of struct tee_shm is known (module or external BTF). */
+static bool shm_btf(const struct live_env *env)
+{
+	return env->module_btf || env->btf_path[0];
 }
 
 static bool module_loaded(const char *mod)
@@ -220,6 +281,10 @@ static bool want_prog(const struct live_env *env, struct teeshm_bpf *skel,
 {
 	const char *fn = prog_fn(p);
 
+	/* static in optee.ko, and only needed where the layout is unknown */
+	if (!strcmp(fn, "pool_op_free") &&
+	    (shm_btf(env) || env->flags_gen != TEESHM_GEN_OLD))
+		return false;
 	if (!ksyms_has(env->ks, fn))
 		return deferred(env, fn);
 	if (!strcmp(fn, "tee_shm_put"))
@@ -228,8 +293,14 @@ static bool want_prog(const struct live_env *env, struct teeshm_bpf *skel,
 		return foreach && console;
 	if (p == skel->progs.kexec_quiet || p == skel->progs.kmsg_quiet)
 		return foreach && !console;
+	if (p == skel->progs.kexec_console_slots ||
+	    p == skel->progs.kmsg_console_slots)
+		return !foreach && console;
+	if (p == skel->progs.kexec_quiet_slots ||
+	    p == skel->progs.kmsg_quiet_slots)
+		return !foreach && !console;
 	if (p == skel->progs.kexec_basic || p == skel->progs.kmsg_basic)
-		return !foreach;
+		return false;
 	return true;
 }
 
@@ -746,7 +817,13 @@ int cmd_trace(int argc, char **argv)
 	ensure_id_key();
 	libbpf_set_print(libbpf_print);
 
-	t.skel = teeshm_bpf__open();
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, oo,
+			    .btf_custom_path = t.env.btf_path[0] ?
+					       t.env.btf_path : NULL);
+
+		t.skel = teeshm_bpf__open_opts(&oo);
+	}
 	if (!t.skel) {
 		fprintf(stderr, "teeshm-trace: cannot open the BPF object: %s\n",
 			strerror(errno));
@@ -758,6 +835,8 @@ int cmd_trace(int argc, char **argv)
 	bpf_map__set_max_entries(t.skel->maps.live, maxbuf);
 	foreach = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 					  BPF_FUNC_for_each_map_elem, NULL) > 0;
+	t.skel->rodata->use_slots = !foreach;
+	t.skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, t.skel->obj)
 		bpf_program__set_autoload(p, want_prog(&t.env, t.skel, p,
 						       console, foreach));
@@ -773,6 +852,19 @@ int cmd_trace(int argc, char **argv)
 				"verifier log)\n", strerror(-err));
 		goto out;
 	}
+	if (!foreach) {
+		/* all snapshot slots start free */
+		int qfd = bpf_map__fd(t.skel->maps.free_slots);
+		uint32_t i;
+
+		for (i = 0; i < TEESHM_SNAP_SLOTS; i++)
+			bpf_map_update_elem(qfd, NULL, &i, BPF_ANY);
+	}
+	if (verbose)
+		fprintf(stderr, "teeshm-trace: struct tee_shm layout: %s; "
+			"kexec snapshot: %s\n", layout_source(&t.env),
+			foreach ? "bpf_for_each_map_elem" :
+			"slot array (no bpf_for_each_map_elem)");
 	kprobe_events_cleanup_stale();
 	/*
 	 * kretprobes first: a kprobe added later on the same function runs
@@ -789,6 +881,10 @@ int cmd_trace(int argc, char **argv)
 				continue;
 			if (deferred(&t.env, prog_fn(p)))
 				l = attach_deferred(p, prog_fn(p));
+			else if (!strcmp(prog_fn(p), "pool_op_free"))
+				/* a static name: the one in optee.ko */
+				l = bpf_program__attach_kprobe(p, false,
+						"optee:pool_op_free");
 			else
 				l = bpf_program__attach(p);
 			if (!l) {
@@ -1175,6 +1271,7 @@ int cmd_probes(int argc, char **argv)
 	printf("flag layout: %s (detected from symbols)\n",
 	       env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17 (tee_shm_alloc present)"
 					       : "5.18+ (no tee_shm_alloc)");
+	printf("struct tee_shm layout: %s\n", layout_source(&env));
 	printf("%-28s %-8s %s\n", "function", "present", "role");
 	for (i = 0; i < N_PROBE_FNS; i++) {
 		bool has = ksyms_has(env.ks, probe_fns[i].fn);
@@ -1196,7 +1293,7 @@ int cmd_probes(int argc, char **argv)
 	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 				       BPF_FUNC_for_each_map_elem, NULL) > 0 ?
 	       "in kernel (bpf_for_each_map_elem)" :
-	       "from user space only (no bpf_for_each_map_elem, or no permission to probe)");
+	       "in kernel, from a slot array (no bpf_for_each_map_elem, or no permission to probe)");
 	env_fini(&env);
 	return EXIT_CLEAN;
 }

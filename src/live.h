@@ -18,6 +18,8 @@ int cmd_check(int argc, char **argv);
 int cmd_probes(int argc, char **argv);
 int cmd_id(int argc, char **argv);
 
+/* --btf FILE: external BTF with struct tee_shm (kernels without module BTF). */
+void live_set_btf(const char *path);
 /* --id-key: 32 hex digits.  Returns 0 or -1. */
 int live_set_id_key(const char *hex);
 /* Keyed hash id of a kernel address (for anything that may leave the machine). */

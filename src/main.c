@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"Usage: teeshm-trace [--verbose] [--id-key HEX] VERB [OPTIONS]\n"
+		"Usage: teeshm-trace [--verbose] [--id-key HEX] [--btf FILE] VERB [OPTIONS]\n"
 		"       teeshm-trace --version | --help\n"
 		"\n"
 		"Trace TEE shared memory (struct tee_shm) through allocation,\n"
@@ -62,6 +62,9 @@ static void usage(FILE *f)
 		"  -k, --id-key HEX   32 hex digits: key of the hashed buffer ids in\n"
 		"                     JSON output and the kexec console report\n"
 		"                     (default: random per run)\n"
+		"  -b, --btf FILE     BTF with struct tee_shm for kernels whose\n"
+		"                     tee.ko has none (5.10); default\n"
+		"                     /usr/lib/teeshm-trace/btf/RELEASE.btf if present\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"\n"
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "id-key", required_argument, NULL, 'k' },
+		{ "btf", required_argument, NULL, 'b' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
 	int c;
 
 	/* '+': stop at the verb, its options are its own */
-	while ((c = getopt_long(argc, argv, "+vk:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+vk:b:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = true;
@@ -100,6 +104,9 @@ int main(int argc, char **argv)
 					"32 hex digits, got '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'b':
+			live_set_btf(optarg);
 			break;
 		case 'V':
 			printf("teeshm-trace %s\n", TEESHM_VERSION);

@@ -86,13 +86,18 @@ static int kx_parse(FILE *f, struct kx_report *r)
 			}
 			e = &r->v[r->n++];
 			memset(e, 0, sizeof(*e));
-			snprintf(e->id, sizeof(e->id), "%s", id);
+			/* older kernels' printk has no field width: pad here */
+			snprintf(e->id, sizeof(e->id), "%016llx",
+				 strtoull(id, NULL, 16));
 			e->size = size;
 			e->flags = flags;
 			e->pid = -1;
 		} else if (sscanf(p, "site id=%16[0-9a-f] pid=%u site=%127[^\r\n]",
 				  id, &pid, site) == 3) {
-			struct kx_entry *e = kx_find(r, id);
+			struct kx_entry *e;
+
+			snprintf(id, sizeof(id), "%016llx", strtoull(id, NULL, 16));
+			e = kx_find(r, id);
 
 			if (e) {
 				e->pid = pid;

@@ -8,7 +8,7 @@ set -euo pipefail
 kpkg=$(kernel_pkg)
 [ -n "$kpkg" ] || die "no arm64 kernel package in the archive"
 pkgs=(
-	"$kpkg" busybox-static:arm64 libc6:arm64 libgcc-s1:arm64
+	busybox-static:arm64 libc6:arm64 libgcc-s1:arm64
 	kexec-tools:arm64 zlib1g:arm64 libxenmisc4.17:arm64 libxencall1:arm64
 	libxendevicemodel1:arm64 libxenevtchn1:arm64 libxenforeignmemory1:arm64
 	libxengnttab1:arm64 libxenhypfs1:arm64 libxenstore4:arm64
@@ -18,3 +18,5 @@ pkgs=(
 )
 dirs=$("$FETCH" "${pkgs[@]}")
 paste -d' ' <(printf '%s\n' "${pkgs[@]}") <(echo "$dirs")
+# the kernel, from its own suite (bullseye for 5.10)
+echo "$kpkg $("$FETCH" ${KSUITE:+-s "$KSUITE"} "$kpkg")"

@@ -3,16 +3,39 @@
 # lib.sh - shared settings of the testbed scripts (sourced).
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
-OUT=${TESTBED_OUT:-$TOP/build/testbed}
-# Debian kernel ABI; when the archive no longer serves it, use what
-# linux-image-arm64 points to.
-KVER=${KVER:-6.1.0-56}
+# The guest kernel generation: 6.1 (bookworm, default) or 5.10 (bullseye).
+# Firmware and test client are shared (FWOUT); image and runs are per kernel.
+TESTBED_KERNEL=${TESTBED_KERNEL:-6.1}
+FWOUT=$TOP/build/testbed
+case $TESTBED_KERNEL in
+6.1)
+	# Debian kernel ABI; when the archive no longer serves it, use what
+	# linux-image-arm64 points to.
+	KVER=${KVER:-6.1.0-56}
+	KSUITE=
+	DTB_OPTS=
+	OUT=${TESTBED_OUT:-$FWOUT}
+	;;
+5.10)
+	KVER=${KVER:-5.10.0-32}
+	KSUITE=bullseye
+	# 5.10 maps QEMU's disabled secure-only memory node as RAM
+	DTB_OPTS=--no-secram
+	OUT=${TESTBED_OUT:-$TOP/build/testbed-5.10}
+	;;
+*)
+	echo "testbed: TESTBED_KERNEL=$TESTBED_KERNEL: expected 6.1 or 5.10" >&2
+	exit 2
+	;;
+esac
 FETCH=$TOP/scripts/fetch-debs.sh
 # -nic none: no network (and no need for the iPXE option ROM)
 QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m 1G -nic none"
 
 kernel_pkg() {
-	if apt-cache show "linux-image-$KVER-arm64:arm64" >/dev/null 2>&1; then
+	if [ -n "$KSUITE" ]; then
+		echo "linux-image-$KVER-arm64:arm64"
+	elif apt-cache show "linux-image-$KVER-arm64:arm64" >/dev/null 2>&1; then
 		echo "linux-image-$KVER-arm64:arm64"
 	else
 		apt-cache depends linux-image-arm64:arm64 |

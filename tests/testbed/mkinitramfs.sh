@@ -40,6 +40,9 @@ for m in drivers/tee/tee.ko drivers/tee/optee/optee.ko \
 	 fs/pstore/ramoops.ko; do
 	cp "$mods/$m" "$root/modules/"
 done
+# 5.10: the hwrng core is a module too
+[ -f "$mods/drivers/char/hw_random/rng-core.ko" ] &&
+	cp "$mods/drivers/char/hw_random/rng-core.ko" "$root/modules/"
 echo "$kver" >"$root/modules/kver"
 
 # dynamically linked programs: copy them and, recursively, what they need
@@ -73,8 +76,8 @@ cp "${dir[tee-supplicant]}/usr/sbin/tee-supplicant" "$root/sbin/tee-supplicant"
 for f in "$root/sbin/kexec" "$root/sbin/tee-supplicant"; do
 	copy_needed "$f"
 done
-if [ -x "$OUT/client/teeshm-client" ]; then
-	cp "$OUT/client/teeshm-client" "$root/usr/bin/"
+if [ -x "$FWOUT/client/teeshm-client" ]; then
+	cp "$FWOUT/client/teeshm-client" "$root/usr/bin/"
 	copy_needed "$root/usr/bin/teeshm-client"
 fi
 [ -e "$root/lib/libteec.so.1" ] || cp -L "$(find_lib libteec.so.1)" "$root/lib/"

@@ -20,7 +20,7 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	shift 2
 	t0=$(date +%s)
 	echo "== scenario $name"
-	if [ ! -f "$OUT/fw.bin" ] || [ ! -f "$OUT/initrd.cpio" ]; then
+	if [ ! -f "$FWOUT/fw.bin" ] || [ ! -f "$OUT/initrd.cpio" ]; then
 		echo "  testbed not built (make testbed)                 FAIL"
 		fail=$((fail + 1))
 		return

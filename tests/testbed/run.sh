@@ -21,12 +21,12 @@ while [ $# -gt 0 ]; do
 done
 img=${TESTBED_IMG:-$OUT}
 dir=${dir:-$OUT/runs/$scenario}
-fw=${TESTBED_FW:-$OUT/fw.bin}
+fw=${TESTBED_FW:-$FWOUT/fw.bin}
 [ -f "$fw" ] || die "no firmware ($fw): run make testbed"
 [ -f "$img/initrd.cpio" ] || die "no initramfs: run make testbed"
 mkdir -p "$dir"
 bootargs="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=$scenario teeshm.boot=1 teeshm.kexecs=$kexecs $append"
-"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs"
+"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" $DTB_OPTS
 start=$(date +%s.%N)
 set +e
 timeout "$timeout" qemu-system-aarch64 $QEMU_MACHINE -semihosting \

@@ -10,6 +10,9 @@ check() {	# check NAME RESULT(0=pass) DETAIL
 }
 
 load_tee() {	# insmod the TEE stack (overrides from kernel/ builds win)
+	if [ -f /modules/rng-core.ko ] && [ ! -d /sys/class/misc/hw_random ]; then
+		insmod /modules/rng-core.ko || return 1
+	fi
 	for m in tee optee optee-rng; do
 		insmod /modules/$m.ko || return 1
 	done

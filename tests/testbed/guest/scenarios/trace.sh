@@ -15,6 +15,8 @@ for w in $(cat /proc/cmdline); do
 	case $w in
 	teeshm.kexecs=*) kexecs=${w#*=} ;;
 	teeshm.hold=*) hold=${w#*=} ;;
+	# none: run without the external BTF (5.10: pairing from arguments)
+	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf ;;
 	esac
 done
 
@@ -44,6 +46,7 @@ grep -v "attached" /tmp/trace.err | sed 's/^/TBE /'
 
 insmod /modules/optee.ko
 check optee-loaded $? ""
+[ -f /modules/rng-core.ko ] && insmod /modules/rng-core.ko
 insmod /modules/optee-rng.ko
 check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
