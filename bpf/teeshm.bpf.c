@@ -12,6 +12,12 @@
  * Which programs load is decided by user space from the running kernel's
  * symbols: a missing optional function is normal.
  */
+/*
+ * The only CO-RE-relocated type is struct tee_shm (bpf/tee_types.h marks
+ * it itself).  Registers (struct user_pt_regs / pt_regs) are the arch ABI:
+ * no relocation, so an external BTF (--btf) need hold the TEE types only.
+ */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -1,9 +1,11 @@
 #!/bin/sh
 # fetch-debs.sh - download Debian packages into the cache and unpack each one.
 #
-# usage: scripts/fetch-debs.sh [-s SUITE] PKG[:ARCH]...
+# usage: scripts/fetch-debs.sh [-s SUITE] [-n] PKG[:ARCH]...
 #   Prints, one per line, the directory each package was unpacked into:
 #   $TEESHM_CACHE/x/<package>_<version>_<arch>/
+#   With -n, nothing is unpacked and the .deb's path is printed instead
+#   (for large packages of which a caller needs one file).
 #
 # Packages come from the Debian archive the host's apt is set up for.  With
 # -s SUITE (e.g. bullseye) a private apt configuration under the cache is used
@@ -12,9 +14,14 @@ set -eu
 
 cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 suite=
+noextract=
 if [ "${1:-}" = "-s" ]; then
 	suite=$2
 	shift 2
+fi
+if [ "${1:-}" = "-n" ]; then
+	noextract=1
+	shift
 fi
 [ $# -gt 0 ] || { echo "usage: $0 [-s SUITE] PKG[:ARCH]..." >&2; exit 2; }
 
@@ -67,6 +74,10 @@ for p in "$@"; do
 	)
 	[ -f "$deb" ] || deb=$debs/${name}_${fver}_all.deb
 	[ -f "$deb" ] || { echo "fetch-debs: download of $p failed" >&2; exit 1; }
+	if [ -n "$noextract" ]; then
+		echo "$deb"
+		continue
+	fi
 	dir=$cache/x/${name}_${ver}_${arch}
 	if [ ! -f "$dir/.done" ]; then
 		rm -rf "$dir"

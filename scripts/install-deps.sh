@@ -13,7 +13,7 @@ pkgs=(
 	libc6-dev:arm64 optee-client-dev:arm64
 	qemu-system-arm device-tree-compiler busybox-static:arm64
 	linux-source-6.1 flex bison libssl-dev groff-base
-	jq valgrind
+	jq valgrind dwarves
 	prometheus prometheus-node-exporter curl
 )
 

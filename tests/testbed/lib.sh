@@ -11,13 +11,13 @@ case $TESTBED_KERNEL in
 6.1)
 	# Debian kernel ABI; when the archive no longer serves it, use what
 	# linux-image-arm64 points to.
-	KVER=${KVER:-6.1.0-56}
+	KVER=${TESTBED_KVER:-6.1.0-56}
 	KSUITE=
 	DTB_OPTS=
 	OUT=${TESTBED_OUT:-$FWOUT}
 	;;
 5.10)
-	KVER=${KVER:-5.10.0-32}
+	KVER=${TESTBED_KVER:-5.10.0-32}
 	KSUITE=bullseye
 	# 5.10 maps QEMU's disabled secure-only memory node as RAM
 	DTB_OPTS=--no-secram

@@ -87,6 +87,13 @@ if [ -x "$TOP/build/arm64/teeshm-trace" ]; then
 	cp "$TOP/build/arm64/teeshm-trace" "$root/usr/bin/"
 fi
 
+# a kernel whose tee.ko has no BTF (5.10): the external BTF the tool
+# looks for (btf/mkbtf.sh; scenarios can remove it: teeshm.btf=none)
+if ! readelf -S "$mods/drivers/tee/tee.ko" | grep -q '\.BTF'; then
+	"$TOP/btf/mkbtf.sh" "$KVER" "$TOP/build/arm64/teeshm.bpf.o" \
+		"$root/usr/lib/teeshm-trace/btf/$kver.btf"
+fi
+
 # scenarios and init
 cp "$TOP"/tests/testbed/guest/init "$root/init"
 cp "$TOP"/tests/testbed/guest/scenarios/*.sh "$root/scenarios/"

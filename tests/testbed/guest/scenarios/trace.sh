@@ -16,7 +16,7 @@ for w in $(cat /proc/cmdline); do
 	teeshm.kexecs=*) kexecs=${w#*=} ;;
 	teeshm.hold=*) hold=${w#*=} ;;
 	# none: run without the external BTF (5.10: pairing from arguments)
-	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf ;;
+	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf; nobtf=1 ;;
 	esac
 done
 
@@ -43,6 +43,17 @@ done
 grep -q tracing /tmp/trace.err
 check tracer-attached $? "$(grep -c attached /tmp/trace.err)-probes"
 grep -v "attached" /tmp/trace.err | sed 's/^/TBE /'
+# where struct tee_shm's layout came from: tee.ko's BTF (5.11+), else the
+# external file, else none (teeshm.btf=none)
+if [ -e /sys/kernel/btf/tee ]; then
+	want="tee.ko's BTF"
+elif [ -n "${nobtf:-}" ]; then
+	want="none: size and flags from arguments"
+else
+	want="/usr/lib/teeshm-trace/btf/$(uname -r).btf"
+fi
+grep -qF "layout: $want;" /tmp/trace.err
+check layout-source $? "$(echo "$want" | tr ' ' '_')"
 
 insmod /modules/optee.ko
 check optee-loaded $? ""
