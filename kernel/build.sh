@@ -1,28 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# build.sh VARIANT OUTDIR - build Debian's 6.1 TEE modules out of tree for
-# arm64, against the matching linux-headers-*-arm64, on an x86_64 host.
+# build.sh VARIANT OUTDIR - build Debian's TEE modules out of tree for arm64,
+# against the matching linux-headers-*-arm64, on an x86_64 host.
 #
+# KGEN=6.1 (the default): bookworm's 6.1, linux-source-6.1 from the host
 #   stock     optee.ko and optee-rng.ko from linux-source-6.1 as Debian ships them
 #   seed-bug  optee.ko with kernel/seed-bug/*.patch (TESTING ONLY: registers
 #             driver-private shared memory, the 2021 seed bug)
 #   patched   optee-rng.ko with kernel/patches/*.patch (the fix series)
 #
-# The headers package's scripts/ point at linux-kbuild-6.1; we assemble the
-# tree in the cache with the amd64 linux-kbuild-6.1 (the same helper
+# KGEN=5.10: bullseye's 5.10, every package through scripts/fetch-debs.sh -s bullseye
+#   stock     optee.ko and optee-rng.ko from linux-source-5.10 as Debian ships them
+#   revert    optee.ko with kernel/seed-bug-5.10/0001-*.patch (TESTING ONLY:
+#             "tee: Correct inappropriate usage of TEE_SHM_DMA_BUF flag" reverted)
+#   seed-bug  optee.ko with kernel/seed-bug-5.10/0002-*.patch alone (TESTING
+#             ONLY: call.c, core.c, rpc.c allocations registered)
+#
+# The headers package's scripts/ point at linux-kbuild-$KGEN; we assemble the
+# tree in the cache with the amd64 linux-kbuild-$KGEN (the same helper
 # programs, built for this host), so nothing arm64 runs here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-variant=${1:?usage: build.sh stock|seed-bug|patched OUTDIR}
+KGEN=${KGEN:-6.1}
+case $KGEN in
+6.1) variants="stock|seed-bug|patched" KVER=${KVER:-6.1.0-56} suite=() ;;
+5.10) variants="stock|revert|seed-bug" KVER=${KVER:-5.10.0-32} suite=(-s bullseye) ;;
+*) echo "build.sh: unknown KGEN '$KGEN' (6.1, 5.10)" >&2; exit 2 ;;
+esac
+variant=${1:?usage: [KGEN=6.1|5.10] build.sh $variants OUTDIR}
 out=$(mkdir -p "${2:?usage: build.sh VARIANT OUTDIR}" && cd "$2" && pwd)
 cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
-KVER=${KVER:-6.1.0-56}
 fetch=$top/scripts/fetch-debs.sh
 jobs=${JOBS:-2}
 
-case $variant in stock|seed-bug|patched) ;; *)
-	echo "build.sh: unknown variant '$variant' (stock, seed-bug, patched)" >&2
+case "|$variants|" in *"|$variant|"*) ;; *)
+	echo "build.sh: unknown variant '$variant' for KGEN=$KGEN (${variants//|/, })" >&2
 	exit 2 ;;
 esac
 
@@ -30,14 +43,14 @@ esac
 tree=$cache/kbuild-$KVER
 hdr=$tree/usr/src/linux-headers-$KVER-arm64
 if [ ! -f "$tree/.done" ]; then
-	dirs=$("$fetch" "linux-headers-$KVER-arm64:arm64" \
-		"linux-headers-$KVER-common" linux-kbuild-6.1:amd64)
+	dirs=$("$fetch" ${suite[@]+"${suite[@]}"} "linux-headers-$KVER-arm64:arm64" \
+		"linux-headers-$KVER-common" "linux-kbuild-$KGEN:amd64")
 	rm -rf "$tree"
 	mkdir -p "$tree/usr/src" "$tree/usr/lib"
 	for d in $dirs; do
 		[ -d "$d/usr/src" ] && cp -a "$d"/usr/src/. "$tree/usr/src/"
-		[ -d "$d/usr/lib/linux-kbuild-6.1" ] &&
-			cp -a "$d/usr/lib/linux-kbuild-6.1" "$tree/usr/lib/"
+		[ -d "$d/usr/lib/linux-kbuild-$KGEN" ] &&
+			cp -a "$d/usr/lib/linux-kbuild-$KGEN" "$tree/usr/lib/"
 	done
 	# its Makefile includes the common tree by absolute path
 	sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$hdr/Makefile"
@@ -45,35 +58,55 @@ if [ ! -f "$tree/.done" ]; then
 fi
 
 # --- the sources --------------------------------------------------------------
-imgver=$(apt-cache show --no-all-versions "linux-image-$KVER-arm64:arm64" 2>/dev/null |
-	sed -n 's/^Version: //p' | head -n1)
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+if [ "$KGEN" = 6.1 ]; then
+	tarball=/usr/src/linux-source-6.1.tar.xz
+	imgver=$(apt-cache show --no-all-versions "linux-image-$KVER-arm64:arm64" 2>/dev/null |
+		sed -n 's/^Version: //p' | head -n1)
+	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+	what="the kernel"
+else
+	# fetch-debs.sh prints $cache/x/PACKAGE_VERSION_ARCH; the headers
+	# package comes from the same upload as linux-image-$KVER-arm64
+	dirs=$("$fetch" "${suite[@]}" "linux-source-$KGEN" "linux-headers-$KVER-arm64:arm64")
+	srcdir=$(echo "$dirs" | sed -n 1p)
+	tarball=$srcdir/usr/src/linux-source-$KGEN.tar.xz
+	srcver=$(basename "$srcdir" | cut -d_ -f2)
+	imgver=$(basename "$(echo "$dirs" | sed -n 2p)" | cut -d_ -f2)
+	what="linux-headers-$KVER-arm64"
+fi
 if [ -n "$imgver" ] && [ "$imgver" != "$srcver" ]; then
-	echo "build.sh: linux-source-6.1 is $srcver, the kernel is $imgver" >&2
+	echo "build.sh: linux-source-$KGEN is $srcver, $what is $imgver" >&2
 	exit 1
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tar -C "$work" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
-	linux-source-6.1/drivers/tee/optee \
-	linux-source-6.1/drivers/char/hw_random/optee-rng.c
+tar -C "$work" --strip-components=1 -xf "$tarball" \
+	"linux-source-$KGEN/drivers/tee/optee" \
+	"linux-source-$KGEN/drivers/char/hw_random/optee-rng.c"
 apply() {
 	local p
 	for p in "$@"; do
 		patch -d "$work" -p1 --quiet <"$p"
 	done
 }
-case $variant in
-seed-bug) apply "$here"/seed-bug/*.patch ;;
-patched) apply "$here"/patches/*.patch ;;
+case $KGEN/$variant in
+6.1/seed-bug) apply "$here"/seed-bug/*.patch ;;
+6.1/patched) apply "$here"/patches/*.patch ;;
+5.10/revert) apply "$here"/seed-bug-5.10/0001-*.patch ;;
+5.10/seed-bug) apply "$here"/seed-bug-5.10/0002-*.patch ;;
 esac
 mkdir -p "$work/rng"
 mv "$work/drivers/char/hw_random/optee-rng.c" "$work/rng/"
 echo 'obj-m := optee-rng.o' >"$work/rng/Kbuild"
 
+# 6.1: Debian built it with gcc 12, as ours.  5.10: Debian built it with
+# gcc-10 (its .kernelvariables name aarch64-linux-gnu-gcc-10); we build with
+# gcc 12, so CC is given here.
+mkvars=()
+[ "$KGEN" = 6.1 ] || mkvars=(CC=aarch64-linux-gnu-gcc)
 build() {
 	make -s -C "$hdr" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-		M="$1" -j"$jobs" modules
+		${mkvars[@]+"${mkvars[@]}"} M="$1" -j"$jobs" modules
 }
 case $variant in
 stock)
@@ -81,7 +114,7 @@ stock)
 	build "$work/rng"
 	cp "$work/drivers/tee/optee/optee.ko" "$work/rng/optee-rng.ko" "$out/"
 	;;
-seed-bug)
+seed-bug|revert)
 	build "$work/drivers/tee/optee"
 	cp "$work/drivers/tee/optee/optee.ko" "$out/"
 	;;
