@@ -15,6 +15,7 @@
 #             "tee: Correct inappropriate usage of TEE_SHM_DMA_BUF flag" reverted)
 #   seed-bug  optee.ko with kernel/seed-bug-5.10/0002-*.patch alone (TESTING
 #             ONLY: call.c, core.c, rpc.c allocations registered)
+#   patched   optee-rng.ko with kernel/patches/*.patch (the same fix applies)
 #
 # The headers package's scripts/ point at linux-kbuild-$KGEN; we assemble the
 # tree in the cache with the amd64 linux-kbuild-$KGEN (the same helper
@@ -25,7 +26,7 @@ top=$(dirname "$here")
 KGEN=${KGEN:-6.1}
 case $KGEN in
 6.1) variants="stock|seed-bug|patched" KVER=${KVER:-6.1.0-56} suite=() ;;
-5.10) variants="stock|revert|seed-bug" KVER=${KVER:-5.10.0-32} suite=(-s bullseye) ;;
+5.10) variants="stock|revert|seed-bug|patched" KVER=${KVER:-5.10.0-32} suite=(-s bullseye) ;;
 *) echo "build.sh: unknown KGEN '$KGEN' (6.1, 5.10)" >&2; exit 2 ;;
 esac
 variant=${1:?usage: [KGEN=6.1|5.10] build.sh $variants OUTDIR}
@@ -91,7 +92,7 @@ apply() {
 }
 case $KGEN/$variant in
 6.1/seed-bug) apply "$here"/seed-bug/*.patch ;;
-6.1/patched) apply "$here"/patches/*.patch ;;
+*/patched) apply "$here"/patches/*.patch ;;
 5.10/revert) apply "$here"/seed-bug-5.10/0001-*.patch ;;
 5.10/seed-bug) apply "$here"/seed-bug-5.10/0002-*.patch ;;
 esac
