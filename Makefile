@@ -57,7 +57,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench demo kexec-matrix fuzz-test export-test
+	install bench demo kexec-matrix fuzz-test kernel-check export-test
 
 all: $(OUT)/teeshm-trace
 
@@ -138,7 +138,12 @@ demo: all testbed
 testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
 
-# The kexec truth check: KEXECS kexecs per subject (stock, seed-bug, patched)
+# The kernel patches: checkpatch --strict, clean apply, out-of-tree builds
+# (6.1 and 5.10), vermagic and modversions against Debian's
+kernel-check:
+	@tests/run-group.sh kernel kernel/check.sh
+
+# The kexec truth check: KEXECS kexecs per subject, on 6.1 and 5.10
 KEXECS ?= 10
 kexec-matrix: testbed
 	@tests/run-group.sh kexec-matrix tests/testbed/kexec-matrix.sh $(KEXECS)
@@ -152,6 +157,7 @@ test:
 	$(MAKE) cli-test
 	$(MAKE) export-test
 	$(MAKE) fuzz-test
+	$(MAKE) kernel-check
 	$(MAKE) testbed-test
 	$(MAKE) kexec-matrix
 	@tests/run-group.sh --total
