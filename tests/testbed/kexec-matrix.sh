@@ -15,6 +15,7 @@ cd "$TOP"
 n=${1:-10}
 pass=0 fail=0
 rows=()
+regs=()
 
 subject() {	# KERNEL NAME VERIFY-ARGS...
 	local kern=$1 name=$2 img dir t0 out p f extra=
@@ -44,6 +45,10 @@ subject() {	# KERNEL NAME VERIFY-ARGS...
 	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
 	[ -f "$dir/matrix.tsv" ] && rows+=("$(cat "$dir/matrix.tsv")")
+	# every registration the secure world accepted in the run, leaked or not
+	regs+=("$(printf '%s %s\t%s\t%s' "$kern" "$name" \
+		"$(grep -c '^TSW reg .* ret=0x0 ' "$dir/secure.log" 2>/dev/null)" \
+		"$(grep -c '^TSW unreg .* ret=0x0 ' "$dir/secure.log" 2>/dev/null)")")
 	echo "   ($(($(date +%s) - t0))s)"
 }
 
@@ -70,5 +75,8 @@ printf '%s\n' "${rows[@]}" | awk -F'\t' '
 	END { for (i = 1; i <= m; i++) { x = name[i]
 		printf "  %-16s %-7d %-22d %-28d %s\n", x, k[x], t[x], s[x],
 			bad[x] ? "DISAGREE" : (t[x] ? "leaks, tool == secure world" : "clean, tool == secure world") } }'
+echo
+echo "== registrations the secure world accepted / released over each whole run"
+printf '%s\n' "${regs[@]}" | awk -F'\t' '{ printf "  %-16s %6d registered %6d unregistered\n", $1, $2, $3 }'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
