@@ -7,6 +7,7 @@
  * that `status` and `check` can read it from another process), and streams
  * events through the pairing engine.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -622,6 +623,10 @@ static void kprobe_events_cleanup_stale(void)
 	fclose(f);
 }
 
+/* `agent`: maps and links stay pinned when it exits (see cmd_agent). */
+static bool agent_mode;
+#define TEESHM_LINK_DIR TEESHM_PIN_DIR "/links"
+
 static char deferred_events[MAX_LINKS][96];
 static int ndeferred;
 
@@ -638,8 +643,13 @@ static struct bpf_link *attach_deferred(struct bpf_program *p, const char *fn)
 		errno = ENOSPC;
 		return NULL;
 	}
-	snprintf(name, sizeof(name), "teeshm_%d_%s%s", getpid(), fn,
-		 ret ? "_r" : "");
+	/* the agent's events outlive it (pinned links use them) */
+	if (agent_mode)
+		snprintf(name, sizeof(name), "teeshm_agent_%s%s", fn,
+			 ret ? "_r" : "");
+	else
+		snprintf(name, sizeof(name), "teeshm_%d_%s%s", getpid(), fn,
+			 ret ? "_r" : "");
 	snprintf(line, sizeof(line), "%c:teeshm/%s %s:%s\n", ret ? 'r' : 'p',
 		 name, fn_module(fn), fn);
 	err = kprobe_events_write(line);
@@ -684,9 +694,25 @@ static void deferred_cleanup(void)
 	}
 }
 
-static const char *pin_names[] = { "live", "counters", "stacks" };
+static const char *pin_names[] = { "live", "counters", "stacks", "events" };
 
-static void unpin_all(void)
+/* Number of pinned agent links (0 if none). */
+static int agent_links(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir(TEESHM_LINK_DIR);
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static void unpin_maps(void)
 {
 	char path[128];
 	size_t i;
@@ -696,17 +722,38 @@ static void unpin_all(void)
 			 pin_names[i]);
 		unlink(path);
 	}
+}
+
+static void unpin_all(void)
+{
+	char path[300];
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir(TEESHM_LINK_DIR);
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), TEESHM_LINK_DIR "/%s", d->d_name);
+		unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(TEESHM_LINK_DIR);
+	unpin_maps();
 	rmdir(TEESHM_PIN_DIR);
 }
 
 static int pin_all(struct teeshm_bpf *skel)
 {
 	struct bpf_map *maps[] = { skel->maps.live, skel->maps.counters,
-				   skel->maps.stacks };
+				   skel->maps.stacks, skel->maps.events };
 	char path[128];
 	size_t i;
 
-	unpin_all();	/* stale pins of a tracer that was killed */
+	if (!agent_mode && agent_links())	/* an agent's: not ours */
+		return -EBUSY;
+	unpin_maps();	/* stale pins of a tracer that was killed */
 	if (mkdir(TEESHM_PIN_DIR, 0700) && errno != EEXIST)
 		return -errno;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -738,6 +785,29 @@ static const char trace_usage[] =
 	"\n"
 	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
 
+static const char agent_usage[] =
+	"Usage: teeshm-trace agent [--json] [-o FILE] [--no-console]\n"
+	"                          [--max-buffers N]\n"
+	"       teeshm-trace agent --stop\n"
+	"\n"
+	"The always-on tracer (for a service started at early boot): like\n"
+	"`trace`, but the probes and the live table stay pinned under\n"
+	TEESHM_PIN_DIR " when it exits, so that `status`, `check` and\n"
+	"`export` never depend on it running, and a restarted agent takes\n"
+	"over the attached probes without losing a buffer.  Needs BPF perf\n"
+	"links (5.15+) to outlive itself; on older kernels it says so and\n"
+	"behaves like `trace`.\n"
+	"\n"
+	"  -j, --json          one JSON object per event (hashed ids)\n"
+	"  -o, --output FILE   record a JSONL trace\n"
+	"      --no-console    no kexec snapshot on the console\n"
+	"      --max-buffers N live-table capacity (default 131072)\n"
+	"      --stop          detach the pinned probes, remove the pins and\n"
+	"                      the agent's kprobe events\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit: 0 clean, 1 findings seen, 2 usage or set-up error.\n";
+
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -754,6 +824,11 @@ int cmd_trace(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	bool pinned = false;
 	int pinned_err = 0, nlinks = 0;
+	/* agent: links pinned (they outlive us), or resumed from pins */
+	bool keep = false, resumed = false;
+	int link_pin_err = 0, nresumed = 0;
+	int events_fd = -1, counters_fd = -1;
+	const char *usage_text = agent_mode ? agent_usage : trace_usage;
 	struct bpf_program *p;
 	const char *out = NULL;
 	bool console = true, foreach;
@@ -778,25 +853,25 @@ int cmd_trace(int argc, char **argv)
 			errno = 0;
 			maxbuf = strtoul(optarg, &end, 10);
 			if (errno || *end || !maxbuf || maxbuf > (1UL << 24))
-				return usage_error(trace_usage,
+				return usage_error(usage_text,
 					"--max-buffers: expected 1..16777216");
 			break;
 		case 'd':
 			errno = 0;
 			duration = strtoul(optarg, &end, 10);
 			if (errno || *end || !duration)
-				return usage_error(trace_usage,
+				return usage_error(usage_text,
 					"--duration: expected whole seconds > 0");
 			break;
 		case 'h':
-			fputs(trace_usage, stdout);
+			fputs(usage_text, stdout);
 			return EXIT_CLEAN;
 		default:
-			return usage_error(trace_usage, NULL);
+			return usage_error(usage_text, NULL);
 		}
 	}
 	if (optind != argc)
-		return usage_error(trace_usage, "trace: unexpected argument");
+		return usage_error(usage_text, "trace: unexpected argument");
 
 	err = env_init(&t.env);
 	if (err)
@@ -816,6 +891,30 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	ensure_id_key();
 	libbpf_set_print(libbpf_print);
+	if (agent_mode && (nresumed = agent_links()) > 0) {
+		/* a previous agent's probes are still attached: take over */
+		char path[128];
+
+		snprintf(path, sizeof(path), TEESHM_PIN_DIR "/events");
+		events_fd = bpf_obj_get(path);
+		snprintf(path, sizeof(path), TEESHM_PIN_DIR "/counters");
+		counters_fd = bpf_obj_get(path);
+		snprintf(path, sizeof(path), TEESHM_PIN_DIR "/stacks");
+		t.stacks_fd = bpf_obj_get(path);
+		if (events_fd < 0 || counters_fd < 0 || t.stacks_fd < 0) {
+			fprintf(stderr, "teeshm-trace: agent: %d pinned probes "
+				"but the maps under %s are incomplete; run "
+				"`teeshm-trace agent --stop` first\n", nresumed,
+				TEESHM_PIN_DIR);
+			goto out;
+		}
+		resumed = keep = true;
+		if (verbose)
+			fprintf(stderr, "teeshm-trace: agent: resuming %d "
+				"pinned probes and the live table under %s\n",
+				nresumed, TEESHM_PIN_DIR);
+		goto run;
+	}
 
 	{
 		LIBBPF_OPTS(bpf_object_open_opts, oo,
@@ -893,6 +992,16 @@ int cmd_trace(int argc, char **argv)
 					bpf_program__name(p), strerror(errno));
 				continue;
 			}
+			if (agent_mode && !link_pin_err) {
+				char lp[160];
+
+				mkdir(TEESHM_PIN_DIR, 0700);
+				mkdir(TEESHM_LINK_DIR, 0700);
+				snprintf(lp, sizeof(lp), TEESHM_LINK_DIR "/%s",
+					 bpf_program__name(p));
+				if (bpf_link__pin(l, lp))
+					link_pin_err = errno ? errno : EINVAL;
+			}
 			if (nlinks < MAX_LINKS)
 				links[nlinks++] = l;
 			if (verbose)
@@ -909,8 +1018,17 @@ int cmd_trace(int argc, char **argv)
 			"unavailable?)\n");
 		goto out;
 	}
-	if (pin_all(t.skel)) {
-		pinned_err = errno;
+	if (agent_mode) {
+		if (link_pin_err)
+			fprintf(stderr, "teeshm-trace: agent: this kernel's "
+				"kprobe links cannot be pinned (%s; BPF perf "
+				"links are 5.15+): the probes end with the "
+				"agent\n", strerror(link_pin_err));
+		else
+			keep = true;
+	}
+	if ((err = pin_all(t.skel))) {
+		pinned_err = -err;
 		if (verbose)
 			fprintf(stderr, "teeshm-trace: live table not pinned "
 				"under %s: %s (status/check will not see it)\n",
@@ -919,8 +1037,10 @@ int cmd_trace(int argc, char **argv)
 		pinned = true;
 	}
 	t.stacks_fd = bpf_map__fd(t.skel->maps.stacks);
-	rb = ring_buffer__new(bpf_map__fd(t.skel->maps.events), handle_event,
-			      &t, NULL);
+	events_fd = bpf_map__fd(t.skel->maps.events);
+	counters_fd = bpf_map__fd(t.skel->maps.counters);
+run:
+	rb = ring_buffer__new(events_fd, handle_event, &t, NULL);
 	if (!rb) {
 		fprintf(stderr, "teeshm-trace: ring buffer: %s\n",
 			strerror(errno));
@@ -932,7 +1052,8 @@ int cmd_trace(int argc, char **argv)
 		deadline = time(NULL) + duration;
 	if (!t.json)
 		fprintf(stderr, "teeshm-trace: tracing (%d probes, %s flag "
-			"layout); Ctrl-C to stop\n", nlinks,
+			"layout); Ctrl-C to stop\n",
+			resumed ? nresumed : nlinks,
 			t.env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" : "5.18+");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!exiting) {
@@ -947,7 +1068,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	ring_buffer__consume(rb);
 	{
-		int cfd = bpf_map__fd(t.skel->maps.counters);
+		int cfd = counters_fd;
 		uint64_t lost = counter(cfd, TEESHM_CNT_LOST);
 		uint64_t full = counter(cfd, TEESHM_CNT_LIVE_FULL);
 		const struct tse_finding *fd;
@@ -977,17 +1098,89 @@ int cmd_trace(int argc, char **argv)
 	}
 out:
 	ring_buffer__free(rb);
-	if (pinned)
-		unpin_all();
-	while (nlinks)
-		bpf_link__destroy(links[--nlinks]);
+	if (keep) {
+		/* the pins hold the probes and the maps: leave them attached */
+		while (nlinks) {
+			bpf_link__disconnect(links[--nlinks]);
+			bpf_link__destroy(links[nlinks]);
+		}
+		ndeferred = 0;
+		if (!t.json)
+			fprintf(stderr, "teeshm-trace: agent exits; its probes "
+				"stay attached (pinned under %s)\n",
+				TEESHM_PIN_DIR);
+	} else {
+		if (pinned)
+			unpin_all();
+		while (nlinks)
+			bpf_link__destroy(links[--nlinks]);
+	}
 	deferred_cleanup();
+	if (resumed) {
+		close(events_fd);
+		close(counters_fd);
+		close(t.stacks_fd);
+	}
 	if (t.rec)
 		fclose(t.rec);
 	teeshm_bpf__destroy(t.skel);
 	tse_free(t.eng);
 	env_fini(&t.env);
 	return ret;
+}
+
+/* Remove the agent's tracefs kprobe events (after its links are gone). */
+static int agent_events_cleanup(void)
+{
+	char path[128], line[512], del[300];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *ev = strstr(line, "teeshm/teeshm_agent_");
+		char *sp;
+
+		if (!ev)
+			continue;
+		sp = strchr(ev, ' ');
+		if (sp)
+			*sp = '\0';
+		snprintf(del, sizeof(del), "-:%s\n", ev);
+		if (!kprobe_events_write(del))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	int i, n;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--stop")) {
+			if (argc != 2)
+				return usage_error(agent_usage,
+					"--stop takes no other option");
+			n = agent_links();
+			unpin_all();
+			n += agent_events_cleanup();
+			if (access(TEESHM_PIN_DIR, F_OK) == 0) {
+				fprintf(stderr, "teeshm-trace: agent --stop: %s "
+					"still exists\n", TEESHM_PIN_DIR);
+				return EXIT_USAGE;
+			}
+			printf("teeshm-trace: agent stopped (%d pins and "
+			       "events removed)\n", n);
+			return EXIT_CLEAN;
+		}
+	}
+	agent_mode = true;
+	return cmd_trace(argc, argv);
 }
 
 /* ------------------------------------------------------ status, check */

@@ -13,6 +13,7 @@
 #include "teeshm_event.h"
 
 int cmd_trace(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_probes(int argc, char **argv);

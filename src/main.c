@@ -27,6 +27,7 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{ "trace", cmd_trace, "stream TEE shm events live; -o records a trace" },
+	{ "agent", cmd_agent, "always-on tracer: probes and live table stay pinned" },
 	{ "status", cmd_status, "buffers registered with the secure world now" },
 	{ "check", cmd_check, "verdict on the live table (pre-kexec check)" },
 	{ "probes", cmd_probes, "which probes this kernel offers" },

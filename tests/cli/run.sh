@@ -26,12 +26,14 @@ expect "no verb" 2 "missing VERB" "$bin"
 expect "unknown verb" 2 "unknown verb 'frobnicate'" "$bin" frobnicate
 expect "unknown global option" 2 "Usage" "$bin" --frob
 expect "bad --id-key" 2 "32 hex digits" "$bin" --id-key 1234 status
-for v in trace status check probes replay verify last-kexec id export; do
+for v in trace agent status check probes replay verify last-kexec id export; do
 	expect "$v --help" 0 "Usage: teeshm-trace .*$v" "$bin" $v --help
 done
 expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
 expect "trace: bad --max-buffers" 2 "max-buffers" "$bin" trace --max-buffers 0
 expect "trace: bad --duration" 2 "duration" "$bin" trace --duration x
+expect "agent: bad option" 2 "Usage: teeshm-trace agent" "$bin" agent --bogus
+expect "agent: --stop with more" 2 "--stop takes no other option" "$bin" agent --stop --json
 expect "status: extra argument" 2 "unexpected argument" "$bin" status extra
 expect "check: --all is status-only" 2 "Usage: teeshm-trace check" "$bin" check --all
 expect "id: not hex" 2 "not a hex address" "$bin" --id-key 000102030405060708090a0b0c0d0e0f id 0xzz
@@ -77,7 +79,7 @@ expect "verify: no FILE" 2 "exactly one FILE" "$bin" verify
 man=$(dirname "$0")/../../man/teeshm-trace.8
 w=$(groff -ww -man -Tutf8 "$man" 2>&1 >/dev/null)
 [ -z "$w" ] && ok "man page renders without warnings" || ko "man page: $w"
-for v in trace status check probes replay verify last-kexec id export; do
+for v in trace agent status check probes replay verify last-kexec id export; do
 	grep -q "^\.B $v" "$man" && ok "man page documents $v" || ko "man page lacks $v"
 done
 echo "$pass passed, $fail failed"

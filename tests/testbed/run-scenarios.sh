@@ -9,6 +9,9 @@
 #             one left registered; it equals the tool's kexec report
 #   5 capacity a secure world with room for 2 registrations refuses the
 #             third with OUT_OF_MEMORY, as OP-TEE does
+#   6 agent   the agent killed (-9) and restarted while the drivers and a
+#             client register: its status equals the secure world; stop and
+#             SIGTERM leave no pin and no kprobe event behind
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -70,6 +73,9 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 			echo "  firmware with CAPACITY=2 did not build   FAIL"
 			fail=$((fail + 1))
 		fi
+		# the agent killed and restarted: pinned probes and table intact
+		# (BPF perf links can be pinned from 5.15: not on 5.10)
+		VERIFY_ARGS="" scenario agent live agent
 	fi
 done
 echo "$pass passed, $fail failed"

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Scenario 6: the always-on agent.  The agent attaches with the TEE core
+# only, is killed (-9) while the drivers and a client register memory, and
+# a new agent takes over the pinned probes; `status` must then equal the
+# secure world's table (the host compares them, as in scenario 3),
+# including what was registered while no agent ran.  `agent --stop` must
+# leave no pin and no kprobe event behind; so must a `trace` ended by
+# SIGTERM.
+. /scenarios/lib.sh
+KEY=000102030405060708090a0b0c0d0e0f
+T="teeshm-trace --id-key $KEY"
+
+wait_for() {	# FILE PATTERN
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
+teeshm_events() {
+	grep -c teeshm /sys/kernel/tracing/kprobe_events 2>/dev/null
+}
+
+insmod /modules/tee.ko
+check core-loaded $? "tee"
+
+$T --verbose agent >/dev/null 2>/tmp/a1.err &
+apid=$!
+wait_for /tmp/a1.err tracing
+check agent-attached $? "$(grep -c attached /tmp/a1.err)-probes"
+grep -v attached /tmp/a1.err | sed 's/^/TBE /'
+insmod /modules/optee.ko
+check optee-loaded $? ""
+kill -9 $apid
+wait $apid 2>/dev/null
+n=$(ls /sys/fs/bpf/teeshm/links 2>/dev/null | wc -l)
+[ "$n" -gt 0 ]
+check agent-killed-pins-remain $? "links=$n"
+
+# while no agent runs: optee-rng registers its buffer, a client holds two
+[ -f /modules/rng-core.ko ] && insmod /modules/rng-core.ko
+insmod /modules/optee-rng.ko
+check optee-rng-loaded $? ""
+teeshm-client --hold 3 --size 12288 >/tmp/client.out 2>&1 &
+cpid=$!
+wait_for /tmp/client.out holding
+
+$T --verbose agent >/dev/null 2>/tmp/a2.err &
+apid=$!
+wait_for /tmp/a2.err tracing
+grep -q "resuming" /tmp/a2.err
+check agent-resumed $? "$(grep -o 'resuming [0-9]* pinned probes' /tmp/a2.err | tr ' ' '_')"
+$T status --json >/tmp/status.json
+check status $? ""
+echo "TBS $(cat /tmp/status.json)"
+teeshm-client --mark
+check mark $? ""
+wait "$cpid"
+check client-hold $? "$(tail -n1 /tmp/client.out | tr ' ' '_')"
+
+# stop: the agent process exits, its probes stay until --stop
+kill -TERM $apid
+wait $apid 2>/dev/null
+n=$(ls /sys/fs/bpf/teeshm/links 2>/dev/null | wc -l)
+[ "$n" -gt 0 ]
+check agent-sigterm-keeps-probes $? "links=$n"
+$T agent --stop
+rc=$?
+n=$(teeshm_events)
+[ "$rc" -eq 0 ] && [ "$n" -eq 0 ] && [ ! -e /sys/fs/bpf/teeshm ]
+check agent-stop-clean $? "rc=$rc,kprobe_events=$n"
+$T status >/dev/null 2>&1
+[ $? -eq 2 ]
+check status-after-stop $? ""
+
+# a plain tracer ended by SIGTERM leaves nothing behind either (optee.ko
+# loads while it runs: its probes come through tracefs events)
+rmmod optee-rng && rmmod optee
+$T trace >/dev/null 2>/tmp/t.err &
+tpid=$!
+wait_for /tmp/t.err tracing
+insmod /modules/optee.ko
+kill -TERM $tpid
+wait $tpid
+rc=$?
+n=$(teeshm_events)
+[ "$rc" -le 1 ] && [ "$n" -eq 0 ] && [ ! -e /sys/fs/bpf/teeshm ]
+check trace-sigterm-clean $? "rc=$rc,kprobe_events=$n"
