@@ -33,6 +33,7 @@
 #include "jsonl.h"
 #include "ksyms.h"
 #include "live.h"
+#include "policy.h"
 #include "replay.h"
 #include "teeshm_event.h"
 #include "teeshm_hash.h"
@@ -622,6 +623,12 @@ static void kprobe_events_cleanup_stale(void)
 	}
 	fclose(f);
 }
+
+#ifndef TEESHM_CONF
+#define TEESHM_CONF "/etc/teeshm-trace.conf"
+#endif
+/* journal MESSAGE_ID of the pre-kexec check's verdict */
+#define TEESHM_CHECK_MESSAGE_ID "5f0c6e2a1b8d4e9c9a3f7d21c4e8b6a0"
 
 /* `agent`: maps and links stay pinned when it exits (see cmd_agent). */
 static bool agent_mode;
@@ -1260,11 +1267,69 @@ static uint64_t now_boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * The check's structured journal entry: verdict, policy, counts, and the
+ * allocation sites (symbols, never addresses) of what is registered.
+ */
+static void check_journal(const char *verdict, const struct tsp_config *pol,
+			  int nreg, int nblock, uint64_t bytes,
+			  const struct live_row *rows, int n, int stacks_fd,
+			  const struct ksyms *ks)
+{
+	char msg[256], pr[16], v[32], po[32], r[32], b[48], nb[32];
+	char sites[2048] = "TEESHM_SITES=", caller[TSE_CALLER_LEN];
+	const char *fields[10];
+	size_t off = strlen(sites);
+	int i, err;
+
+	for (i = 0; i < n && off < sizeof(sites) - 2; i++) {
+		if (rows[i].v.state != TEESHM_LIVE_REGISTERED)
+			continue;
+		stack_caller(stacks_fd, ks, rows[i].v.stack_id,
+			     rows[i].v.caller_ip, caller, sizeof(caller));
+		off += snprintf(sites + off, sizeof(sites) - off, "%s%s %" PRIu64
+				" %.16s", off > 13 ? "\n" : "",
+				caller[0] ? caller : "-", rows[i].v.size,
+				rows[i].v.comm);
+	}
+	snprintf(msg, sizeof(msg), "MESSAGE=teeshm-trace: pre-kexec check %s: "
+		 "%d buffer%s (%" PRIu64 " bytes) registered with the secure "
+		 "world, %d not allowed (policy %s)", verdict, nreg,
+		 nreg == 1 ? "" : "s", bytes, nblock,
+		 pol->policy == TSP_WARN ? "warn" : "block");
+	snprintf(pr, sizeof(pr), "PRIORITY=%d", !strcmp(verdict, "FAIL") ? 3 :
+		 !strcmp(verdict, "WARN") ? 4 : 6);
+	snprintf(v, sizeof(v), "TEESHM_VERDICT=%s", verdict);
+	snprintf(po, sizeof(po), "TEESHM_POLICY=%s",
+		 pol->policy == TSP_WARN ? "warn" : "block");
+	snprintf(r, sizeof(r), "TEESHM_REGISTERED=%d", nreg);
+	snprintf(b, sizeof(b), "TEESHM_REGISTERED_BYTES=%" PRIu64, bytes);
+	snprintf(nb, sizeof(nb), "TEESHM_NOT_ALLOWED=%d", nblock);
+	fields[0] = msg;
+	fields[1] = pr;
+	fields[2] = "SYSLOG_IDENTIFIER=teeshm-trace";
+	fields[3] = "MESSAGE_ID=" TEESHM_CHECK_MESSAGE_ID;
+	fields[4] = v;
+	fields[5] = po;
+	fields[6] = r;
+	fields[7] = b;
+	fields[8] = nb;
+	fields[9] = sites;
+	err = tsp_journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields,
+			       nreg ? 10 : 9);
+	if (err)
+		fprintf(stderr, "teeshm-trace: journal: %s (verdict not "
+			"logged there)\n", strerror(-err));
+}
+
 static int live_report(int argc, char **argv, bool is_check)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "journal", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1279,30 +1344,50 @@ static int live_report(int argc, char **argv, bool is_check)
 		"  -a, --all    also buffers allocated but not registered\n"
 		"  -h, --help   this text\n";
 	static const char check_usage[] =
-		"Usage: teeshm-trace check [--json]\n"
+		"Usage: teeshm-trace check [--json] [--config FILE]\n"
+		"                          [--policy warn|block] [--journal]\n"
 		"\n"
 		"Verdict on the live table: would a kexec now leave buffers\n"
 		"registered with the secure world?  PASS (exit 0) when none is\n"
-		"registered; FAIL (exit 1) otherwise, or when a driver-private\n"
-		"(PRIV) buffer is registered.\n"
+		"registered but those the policy allows; otherwise FAIL (exit 1)\n"
+		"under policy block (the default), WARN (exit 0) under warn.\n"
 		"\n"
-		"  -j, --json   one JSON object (hashed ids)\n"
-		"  -h, --help   this text\n";
+		"  -j, --json            one JSON object (hashed ids)\n"
+		"  -c, --config FILE     policy file (default " TEESHM_CONF
+		", if present)\n"
+		"  -P, --policy POLICY   warn or block, over the file's\n"
+		"      --journal         also write the verdict to the journal\n"
+		"  -h, --help            this text\n";
 	const char *usage = is_check ? check_usage : status_usage;
 	struct live_env env;
 	struct live_row *rows = NULL;
 	uint64_t lost = 0, full = 0, now, bytes = 0;
-	bool json = false, all = false;
-	int c, n, i, stacks_fd = -1, nreg = 0, npriv = 0, ret;
+	bool json = false, all = false, journal = false, conf_given = false;
+	int c, n, i, stacks_fd = -1, nreg = 0, npriv = 0, ret, nblock = 0;
+	const char *conf = TEESHM_CONF, *policy_opt = NULL, *verdict;
+	struct tsp_config pol;
+	char perr[300];
 	char fl[160], caller[TSE_CALLER_LEN];
 	struct jw w;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, is_check ? "jh" : "jah", opts,
+	while ((c = getopt_long(argc, argv, is_check ? "jc:P:h" : "jah", opts,
 				NULL)) != -1) {
+		if (!is_check && (c == 'c' || c == 'P' || c == 'J'))
+			return usage_error(usage, NULL);
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'c':
+			conf = optarg;
+			conf_given = true;
+			break;
+		case 'P':
+			policy_opt = optarg;
+			break;
+		case 'J':
+			journal = true;
 			break;
 		case 'a':
 			if (is_check)
@@ -1318,6 +1403,21 @@ static int live_report(int argc, char **argv, bool is_check)
 	}
 	if (optind != argc)
 		return usage_error(usage, "unexpected argument");
+	tsp_config_init(&pol);
+	if (is_check && (conf_given || !access(conf, F_OK)) &&
+	    tsp_config_load(&pol, conf, perr, sizeof(perr))) {
+		fprintf(stderr, "teeshm-trace: %s\n", perr);
+		return EXIT_USAGE;
+	}
+	if (policy_opt) {
+		if (!strcmp(policy_opt, "warn"))
+			pol.policy = TSP_WARN;
+		else if (!strcmp(policy_opt, "block"))
+			pol.policy = TSP_BLOCK;
+		else
+			return usage_error(usage,
+				"--policy: expected warn or block");
+	}
 	ret = env_init(&env);
 	if (ret)
 		return ret;
@@ -1336,12 +1436,21 @@ static int live_report(int argc, char **argv, bool is_check)
 		if (tse_flags_decode(rows[i].v.flags, rows[i].v.flags_gen) &
 		    TSE_F_PRIV)
 			npriv++;
+		stack_caller(stacks_fd, env.ks, rows[i].v.stack_id,
+			     rows[i].v.caller_ip, caller, sizeof(caller));
+		if (!tsp_allowed(&pol, caller, rows[i].v.comm))
+			nblock++;
 	}
+	verdict = !nblock ? "PASS" : pol.policy == TSP_WARN ? "WARN" : "FAIL";
 	if (json) {
 		jw_init(&w, stdout, false);
 		jw_obj_begin(&w);
-		if (is_check)
-			jw_kstr(&w, "verdict", nreg ? "FAIL" : "PASS");
+		if (is_check) {
+			jw_kstr(&w, "verdict", verdict);
+			jw_kstr(&w, "policy", pol.policy == TSP_WARN ? "warn"
+								     : "block");
+			jw_ku64(&w, "allowed", nreg - nblock);
+		}
 		jw_ku64(&w, "registered", nreg);
 		jw_ku64(&w, "registered_bytes", bytes);
 		jw_ku64(&w, "priv_registered", npriv);
@@ -1407,10 +1516,11 @@ static int live_report(int argc, char **argv, bool is_check)
 	} else {
 		if (is_check)
 			printf("%s: %d buffer%s (%" PRIu64 " bytes) registered "
-			       "with the secure world%s\n",
-			       nreg ? "FAIL" : "PASS", nreg, nreg == 1 ? "" : "s",
+			       "with the secure world%s%s\n",
+			       verdict, nreg, nreg == 1 ? "" : "s",
 			       bytes, npriv ? ", driver-private (PRIV) among them"
-					    : "");
+					    : "",
+			       nreg > nblock ? " (some allowed by policy)" : "");
 		else
 			printf("%d registered, %" PRIu64 " bytes; %d tracked\n",
 			       nreg, bytes, n);
@@ -1419,13 +1529,16 @@ static int live_report(int argc, char **argv, bool is_check)
 			       " buffers untracked (live table full): the "
 			       "table may be incomplete\n", lost, full);
 	}
+	if (is_check && journal)
+		check_journal(verdict, &pol, nreg, nblock, bytes, rows, n,
+			      stacks_fd, env.ks);
 	if (stacks_fd >= 0)
 		close(stacks_fd);
 	free(rows);
 	env_fini(&env);
 	if (!is_check)
 		return EXIT_CLEAN;
-	return nreg ? EXIT_FINDINGS : EXIT_CLEAN;
+	return !strcmp(verdict, "FAIL") ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
 int cmd_status(int argc, char **argv)

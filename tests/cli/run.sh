@@ -5,6 +5,8 @@
 set -u
 bin=${1:?usage: run.sh BIN}
 pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 ok() { pass=$((pass + 1)); echo "  PASS $*"; }
 ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
 
@@ -32,6 +34,11 @@ done
 expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
 expect "trace: bad --max-buffers" 2 "max-buffers" "$bin" trace --max-buffers 0
 expect "trace: bad --duration" 2 "duration" "$bin" trace --duration x
+expect "check: bad --policy" 2 "--policy: expected warn or block" "$bin" check --policy sometimes
+expect "check: missing --config" 2 "/nonexistent.conf: No such file" "$bin" check --config /nonexistent.conf
+printf 'policy=block\ncolour=blue\n' >"$tmp/bad.conf"
+expect "check: bad config line" 2 "bad.conf:2: unknown key 'colour'" "$bin" check --config "$tmp/bad.conf"
+expect "status: --policy is check-only" 2 "Usage: teeshm-trace status" "$bin" status --policy warn
 expect "agent: bad option" 2 "Usage: teeshm-trace agent" "$bin" agent --bogus
 expect "agent: --stop with more" 2 "--stop takes no other option" "$bin" agent --stop --json
 expect "status: extra argument" 2 "unexpected argument" "$bin" status extra

@@ -83,7 +83,28 @@ grep -E " optee_rng_init| set_current_rng" /proc/kallsyms | sed 's/^/TBK /'
 check client-hold $? "$(tail -n1 /tmp/client.out | tr ' ' '_')"
 
 $T check >/tmp/check.out
-echo "TBC rc=$? $(tail -n1 /tmp/check.out)"
+crc=$?
+echo "TBC rc=$crc $(tail -n1 /tmp/check.out)"
+# policy: warn lets it go (exit 0, WARN); block with the leaking owner
+# allowed passes; a policy file with a bad line is refused, naming it
+$T check --policy warn >/tmp/cw.out
+rc=$?
+if [ $crc -eq 1 ]; then
+	[ $rc -eq 0 ] && grep -q "^WARN: " /tmp/cw.out
+else
+	[ $rc -eq 0 ] && grep -q "^PASS: " /tmp/cw.out
+fi
+check check-policy-warn $? "rc=$rc,$(tail -n1 /tmp/cw.out | cut -d: -f1)"
+printf 'policy=block\nallow_owner=[optee_rng]\n' >/tmp/allow.conf
+$T check --config /tmp/allow.conf >/tmp/ca.out
+rc=$?
+[ $rc -eq 0 ] && grep -q "^PASS: " /tmp/ca.out
+check check-policy-allow-owner $? "rc=$rc,$(tail -n1 /tmp/ca.out | tr ' ' '_')"
+printf 'policy=block\nallow_owner=[optee_rng]\nwhatever\n' >/tmp/bad.conf
+$T check --config /tmp/bad.conf >/dev/null 2>/tmp/cb.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "bad.conf:3: expected key=value" /tmp/cb.err
+check check-policy-bad-file $? "rc=$rc"
 
 if [ "$TB_BOOT" -le "$kexecs" ]; then
 	sed 's/^/TBJ /' /tmp/trace.jsonl
