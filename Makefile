@@ -168,6 +168,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SHUTDOWNDIR ?= $(PREFIX)/lib/systemd/system-shutdown
 
 install: $(OUT)/teeshm-trace
 	install -D -m 0755 $(OUT)/teeshm-trace $(DESTDIR)$(SBINDIR)/teeshm-trace
@@ -176,6 +178,15 @@ install: $(OUT)/teeshm-trace
 		$(DESTDIR)$(BASHCOMPDIR)/teeshm-trace
 	install -D -m 0644 dist/teeshm-trace.conf \
 		$(DESTDIR)$(SYSCONFDIR)/teeshm-trace.conf.sample
+	@mkdir -p $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHUTDOWNDIR)
+	for u in teeshm-trace-agent.service teeshm-trace-kexec-check.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' dist/systemd/$$u \
+			>$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/systemd/teeshm-trace.shutdown \
+		>$(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
+	chmod 0755 $(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
 
 clean:
 	rm -rf build

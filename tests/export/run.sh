@@ -283,15 +283,33 @@ out=$(make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr 2>&1)
 rc=$?
 got=$(cd "$dest" 2>/dev/null && find . \( -type f -o -type l \) | sort)
 want=$(printf '%s\n' ./etc/teeshm-trace.conf.sample \
+	./usr/lib/systemd/system-shutdown/teeshm-trace \
+	./usr/lib/systemd/system/teeshm-trace-agent.service \
+	./usr/lib/systemd/system/teeshm-trace-kexec-check.service \
 	./usr/sbin/teeshm-trace \
 	./usr/share/bash-completion/completions/teeshm-trace \
-	./usr/share/man/man8/teeshm-trace.8)
+	./usr/share/man/man8/teeshm-trace.8 | LC_ALL=C sort)
 [ $rc = 0 ] && [ "$got" = "$want" ] && ok "make install: exactly the expected files" ||
 	ko "make install (exit $rc): $out; got: $got"
 check "make install: modes 0755 binary, 0644 the rest" bash -c '
 	[ "$(stat -c %a "$1/usr/sbin/teeshm-trace")" = 755 ] &&
 	[ "$(stat -c %a "$1/usr/share/man/man8/teeshm-trace.8")" = 644 ] &&
 	[ "$(stat -c %a "$1/etc/teeshm-trace.conf.sample")" = 644 ]' _ "$dest"
+check "make install: units name the installed binary, hook executable" bash -c '
+	grep -qx "ExecStart=/usr/sbin/teeshm-trace agent" "$1/usr/lib/systemd/system/teeshm-trace-agent.service" &&
+	grep -qx "ExecStart=/usr/sbin/teeshm-trace check --journal" "$1/usr/lib/systemd/system/teeshm-trace-kexec-check.service" &&
+	grep -qx "Before=systemd-kexec.service" "$1/usr/lib/systemd/system/teeshm-trace-kexec-check.service" &&
+	! grep -rq @SBINDIR@ "$1/usr/lib/systemd" &&
+	[ "$(stat -c %a "$1/usr/lib/systemd/system-shutdown/teeshm-trace")" = 755 ] &&
+	sh -n "$1/usr/lib/systemd/system-shutdown/teeshm-trace"' _ "$dest"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify: the units" bash -c '
+		cd "$1/usr/lib/systemd/system" &&
+		systemd-analyze verify --man=no \
+			--root="$1" teeshm-trace-agent.service \
+			teeshm-trace-kexec-check.service 2>&1 |
+			grep -v "not executable\|No such file" | grep . && exit 1 || exit 0' _ "$dest"
+fi
 check "make install: the installed binary runs" bash -c \
 	'"$1/usr/sbin/teeshm-trace" --version | grep -q "^teeshm-trace "' _ "$dest"
 out=$(make -s -C "$top" install DESTDIR="$tmp/dest2" 2>&1)
