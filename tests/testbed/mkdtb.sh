@@ -10,7 +10,7 @@ out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram]}
 initrd=$2
 bootargs=$3
 nosecram=${4:-}
-INITRD_ADDR=0x48000000
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

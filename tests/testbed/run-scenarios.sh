@@ -12,6 +12,8 @@
 #   6 agent   the agent killed (-9) and restarted while the drivers and a
 #             client register: its status equals the secure world; stop and
 #             SIGTERM leave no pin and no kprobe event behind
+#   7 systemd a systemd-booted Debian guest: units from `make install`,
+#             `systemctl kexec` with the pre-kexec check, policy warn/block
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -76,6 +78,15 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		# the agent killed and restarted: pinned probes and table intact
 		# (BPF perf links can be pinned from 5.15: not on 5.10)
 		VERIFY_ARGS="" scenario agent live agent
+		# 7 a systemd-booted Debian guest (tests/testbed/systemd): the
+		# agent unit from early boot, `systemctl kexec`, the pre-kexec
+		# check unit under policy warn (kexec goes on) and block (stopped)
+		for pol in warn block; do
+			TESTBED_IMG=$TOP/build/testbed-systemd TESTBED_MEM=2G \
+			TESTBED_INITRD_ADDR=0x50000000 VERIFY_ARGS="--policy $pol" \
+				scenario systemd-$pol systemd systemd --timeout 180 \
+				--append teeshm.policy=$pol
+		done
 	fi
 done
 echo "$pass passed, $fail failed"

@@ -33,7 +33,7 @@ timeout "$timeout" qemu-system-aarch64 $QEMU_MACHINE -semihosting \
 	-display none -monitor none \
 	-bios "$fw" \
 	-device loader,file="$img/Image",addr=0x40200000,force-raw=on \
-	-device loader,file="$img/initrd.cpio",addr=0x48000000,force-raw=on \
+	-device loader,file="$img/initrd.cpio",addr=$INITRD_ADDR,force-raw=on \
 	-device loader,file="$dir/guest.dtb",addr=0x4f000000,force-raw=on \
 	-serial file:"$dir/console.log" -serial file:"$dir/secure.log" \
 	</dev/null

@@ -13,6 +13,9 @@ Checks one testbed run against the secure world's log (the ground truth):
   kexec   for each kexec, the tool's kexec report on the console equals the
           list of stale registrations the secure world printed when the
           next kernel probed, as sets of (id, size); prints the table
+  systemd the systemd guest under --policy warn (the check unit warns, the
+          kexec goes on, report == secure world) or block (the unit fails,
+          the kexec is stopped, the journal holds the structured verdict)
 Prints one line per check and exits 1 if any failed.
 """
 import argparse
@@ -114,7 +117,8 @@ def verify_guest(console, expect):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity"])
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd"])
+    ap.add_argument("--policy", choices=["warn", "block"], default="warn")
     ap.add_argument("rundir")
     ap.add_argument("--tool", default="build/teeshm-trace")
     ap.add_argument("--key", default="000102030405060708090a0b0c0d0e0f")
@@ -158,6 +162,60 @@ def main():
         got = {g[2]: g[3] for g in guest_checks(console)}
         check("guest: the client saw the failure", got.get("client") == "FAIL", got.get("client", "not run"))
         check("guest: hwrng still works", got.get("modules-loaded") == "PASS")
+    elif a.kind == "systemd":
+        # the systemd guest: the agent from early boot, the pre-kexec check
+        # unit under the policy the run was booted with
+        boots = per_boot(console)
+        b1 = boots.get(1, [])
+        for scen, boot, name, res, detail in guest_checks(console):
+            if name == "kexec-happened":
+                continue        # the guard: judged below, per policy
+            check("guest boot %s: %s" % (boot, name), res == "PASS", detail[:60])
+        unit = [l for l in b1 if re.search(r"teeshm-trace\[\d+\]: (PASS|WARN|FAIL): ", l)]
+        hook = [l for l in b1 if "teeshm-trace (system-shutdown): " in l]
+        jumped = any("kexec_core: Starting new kernel" in l for l in b1)
+        reg = [l for l in b1 if l.startswith("TBH ") or " TBH " in l]
+        nreg = sum(1 for l in reg if " registered " in l)
+        if a.policy == "warn":
+            check("check unit: WARN on the console", any("WARN: " in l for l in unit),
+                  unit[-1].split("]: ", 1)[-1] if unit else "no verdict")
+            check("system-shutdown hook spoke", len(hook) > 0)
+            check("the kexec went ahead", jumped)
+            check("the next kernel booted", 2 in boots)
+            rep = set()
+            for l in b1:
+                m = re.search(r"teeshm-trace: kexec-registered id=([0-9a-f]+) size=(\d+)", l)
+                if m:
+                    rep.add((m.group(1).zfill(16), int(m.group(2))))
+            sw = stale_lists(secure).get(1, {})
+            ids = hash_ids(a.tool, a.key, list(sw))
+            swset = {(ids[c], s) for c, s in sw.items()}
+            check("kexec report == secure-world stale list", rep == swset and len(rep) == nreg,
+                  "tool %s sw %s status %d" % (sorted(rep), sorted(swset), nreg))
+        else:
+            check("check unit: FAIL on the console", any("FAIL: " in l for l in unit),
+                  unit[-1].split("]: ", 1)[-1] if unit else "no verdict")
+            check("systemd: kexec dependency failed",
+                  any("Dependency failed" in l and "kexec" in l for l in b1))
+            check("the kexec was stopped", not jumped and 2 not in boots)
+            got = {g[2]: g[3] for g in guest_checks(console)}
+            check("guard: still in boot 1", got.get("kexec-happened") == "FAIL")
+            jn = {}
+            for l in b1:
+                m = re.search(r"TBJN ([A-Z_]+)=(.*)", l)
+                if m:
+                    jn[m.group(1)] = m.group(2)
+            check("journal: the check's structured entry",
+                  jn.get("TEESHM_VERDICT") == "FAIL" and jn.get("TEESHM_POLICY") == "block"
+                  and jn.get("PRIORITY") == "3"
+                  and jn.get("_SYSTEMD_UNIT") == "teeshm-trace-kexec-check.service", str(jn)[:80])
+            check("journal: registered count == status",
+                  jn.get("TEESHM_REGISTERED") == str(nreg) and nreg > 0,
+                  "%s vs %d" % (jn.get("TEESHM_REGISTERED"), nreg))
+            check("journal: sites named, no kernel address",
+                  "optee_rng_init" in jn.get("TEESHM_SITES", "") and
+                  not any(re.search(r"0x[0-9a-f]{12,}|ffff[0-9a-f]{12}", v) for v in jn.values()),
+                  jn.get("TEESHM_SITES", ""))
     elif a.kind == "live":
         boots = per_boot(console)
         marks = secure_blocks(secure, "mark")

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The systemd guest's scenario (boot 1): the agent attached from early
+# boot; load the TEE drivers, let a client come and go, write the policy
+# (teeshm.policy=warn|block on the kernel command line), then
+# `systemctl kexec` into the busybox guest.  The pre-kexec check unit
+# decides; `guard` reports if the kexec did not happen.
+KEY=000102030405060708090a0b0c0d0e0f
+policy=warn
+for w in $(cat /proc/cmdline); do
+	case $w in
+	teeshm.policy=*) policy=${w#*=} ;;
+	esac
+done
+check() {	# NAME RESULT(0=pass) DETAIL
+	if [ "$2" -eq 0 ]; then r=PASS; else r=FAIL; fi
+	echo "TBR check scenario=systemd boot=1 name=$1 result=$r detail=$3"
+}
+
+if [ "${1:-}" = guard ]; then
+	i=0
+	while [ ! -e /run/teeshm-testbed.kexec ] && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	sleep 25
+	echo "TBR check scenario=systemd boot=1 name=kexec-happened result=FAIL detail=still-in-boot-1"
+	journalctl -o export MESSAGE_ID=5f0c6e2a1b8d4e9c9a3f7d21c4e8b6a0 |
+		grep -a '^MESSAGE=\|^TEESHM_\|^PRIORITY=\|^_SYSTEMD_UNIT=' |
+		sed 's/^/TBJN /'
+	echo "TBR end scenario=systemd boot=1"
+	sync
+	echo o >/proc/sysrq-trigger
+	exit 0
+fi
+
+echo "TBR begin scenario=systemd boot=1"
+systemctl is-active --quiet teeshm-trace-agent.service
+check agent-active $? "$(systemctl show -p ActiveState --value teeshm-trace-agent.service)"
+i=0
+while [ ! -d /sys/fs/bpf/teeshm/links ] && [ $i -lt 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+n=$(ls /sys/fs/bpf/teeshm/links 2>/dev/null | wc -l)
+[ "$n" -gt 0 ]
+check agent-pinned $? "links=$n"
+modprobe optee && modprobe optee-rng
+check drivers-loaded $? ""
+dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
+teeshm-client --hold 1 --size 12288 >/tmp/client.out 2>&1
+check client $? "$(tail -n1 /tmp/client.out | tr ' ' '_')"
+teeshm-trace --id-key $KEY status | sed 's/^/TBH /'
+printf 'policy=%s\n' "$policy" >/etc/teeshm-trace.conf
+echo "TBR policy=$policy"
+# the next kernel: the busybox guest, whose optee probe shows the secure
+# world's list of what this kernel left registered
+kexec -l --no-checks /boot/Image --initrd=/boot/next.cpio \
+	--append="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=boot teeshm.boot=2 teeshm.kexecs=0"
+check kexec-loaded $? ""
+touch /run/teeshm-testbed.kexec
+echo "TBR kexec from=1"
+systemctl --no-block kexec

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# mkimage.sh OUTDIR - a systemd-booted Debian bookworm arm64 guest for the
+# testbed: OUTDIR/Image (the stock kernel) and OUTDIR/initrd.cpio, a root
+# file system made from Debian's packages by mmdebstrap (qemu-user-static
+# through binfmt_misc; cached in ~/.cache/teeshm-trace/sysroot), with
+# teeshm-trace installed by `make install` (units enabled), the TEE
+# modules under /lib/modules, the test client, and the testbed's own unit
+# (guest/teeshm-testbed.service) that drives the scenario.  The kernel
+# kexecs into /boot/Image with the busybox guest (/boot/next.cpio) as its
+# initramfs, whose optee probe makes the secure world list what was left.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+out=${1:?usage: mkimage.sh OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1"
+sysroot=$CACHE/sysroot/bookworm-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
+
+# --- the Debian root file system (cached) -------------------------------------
+if [ ! -f "$sysroot/.done" ]; then
+	# foreign-architecture maintainer scripts run under qemu-aarch64-static
+	if ! arch-test arm64 >/dev/null 2>&1; then
+		mountpoint -q /proc/sys/fs/binfmt_misc ||
+			mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+		update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+		arch-test arm64 >/dev/null ||
+			die "cannot run arm64 binaries here (binfmt_misc + qemu-user-static)"
+	fi
+	rm -rf "$sysroot" "$sysroot.tmp"
+	mkdir -p "$(dirname "$sysroot")"
+	mmdebstrap --quiet --arch=arm64 --variant=minbase --include="$pkgs" \
+		--dpkgopt='path-exclude=/usr/share/doc/*' \
+		--dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' \
+		--aptopt='Acquire::Languages "none"' \
+		bookworm "$sysroot.tmp" http://deb.debian.org/debian >&2
+	rm -rf "$sysroot.tmp"/var/lib/apt/lists/* "$sysroot.tmp"/var/cache/apt/*
+	mv "$sysroot.tmp" "$sysroot"
+	touch "$sysroot/.done"
+fi
+
+# --- the guest ---------------------------------------------------------------
+root=$out/root
+rm -rf "$root"
+cp -a "$sysroot" "$root"
+rm -f "$root/.done"
+declare -A dir
+while read -r name d; do
+	dir[${name%%:*}]=$d
+done < <("$TOP/tests/testbed/fetch.sh")
+kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
+kver=$(ls "$kimg/lib/modules")
+cp "$kimg"/boot/vmlinuz-* "$out/Image"
+mkdir -p "$root/boot"
+cp "$out/Image" "$root/boot/Image"
+# the next kernel's initramfs: the busybox guest (scenario boot)
+[ -f "$FWOUT/payload.cpio" ] || die "no $FWOUT/payload.cpio: run make testbed first"
+cp "$FWOUT/payload.cpio" "$root/boot/next.cpio"
+for m in drivers/tee/tee.ko drivers/tee/optee/optee.ko \
+	 drivers/char/hw_random/optee-rng.ko; do
+	install -D -m 0644 "$kimg/lib/modules/$kver/kernel/$m" \
+		"$root/lib/modules/$kver/kernel/$m"
+done
+cp "$kimg/lib/modules/$kver/modules.builtin"* "$root/lib/modules/$kver/" 2>/dev/null || true
+depmod -b "$root" "$kver"
+# teeshm-trace as a user installs it, units enabled
+make -s -C "$TOP" ARCH=arm64 install DESTDIR="$root" PREFIX=/usr >/dev/null
+mkdir -p "$root/etc/systemd/system/sysinit.target.wants" \
+	 "$root/etc/systemd/system/systemd-kexec.service.requires" \
+	 "$root/etc/systemd/system/multi-user.target.wants"
+ln -sf /usr/lib/systemd/system/teeshm-trace-agent.service \
+	"$root/etc/systemd/system/sysinit.target.wants/"
+ln -sf /usr/lib/systemd/system/teeshm-trace-kexec-check.service \
+	"$root/etc/systemd/system/systemd-kexec.service.requires/"
+# the testbed hashes ids with a known key (verify.py): the agent gets it
+mkdir -p "$root/etc/systemd/system/teeshm-trace-agent.service.d"
+cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<'UNIT'
+[Service]
+ExecStart=
+ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent
+UNIT
+# the testbed's unit and script
+install -m 0755 "$FWOUT/client/teeshm-client" "$root/usr/bin/teeshm-client"
+install -D -m 0755 "$here/guest/run.sh" "$root/usr/lib/teeshm-testbed/run.sh"
+install -m 0644 "$here"/guest/teeshm-testbed*.service "$root/etc/systemd/system/"
+ln -sf /etc/systemd/system/teeshm-testbed.service \
+	"$root/etc/systemd/system/multi-user.target.wants/"
+ln -sf /etc/systemd/system/teeshm-testbed-guard.service \
+	"$root/etc/systemd/system/multi-user.target.wants/"
+ln -sf /usr/lib/systemd/system/multi-user.target \
+	"$root/etc/systemd/system/default.target"
+# no login prompts; a fixed host name
+ln -sf /dev/null "$root/etc/systemd/system/serial-getty@.service"
+ln -sf /dev/null "$root/etc/systemd/system/getty@.service"
+echo teeshm-testbed >"$root/etc/hostname"
+# the kernel runs /init from the initramfs: systemd, as the real system
+ln -sf /usr/lib/systemd/systemd "$root/init"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initrd.cpio"
+rm -rf "$root"
+echo "testbed: systemd guest (kernel $kver), initrd $(du -m "$out/initrd.cpio" | cut -f1) MiB" >&2
