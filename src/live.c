@@ -775,6 +775,7 @@ static int pin_all(struct teeshm_bpf *skel)
 static const char trace_usage[] =
 	"Usage: teeshm-trace trace [--json] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--duration SECS]\n"
+	"                          [--ring-size BYTES]\n"
 	"\n"
 	"Attach to this kernel's TEE shm functions and stream events until\n"
 	"SIGINT/SIGTERM (or --duration).  The live table is pinned under\n"
@@ -788,6 +789,8 @@ static const char trace_usage[] =
 	"                      kernel command line to reach printk)\n"
 	"      --max-buffers N live-table capacity (default 131072)\n"
 	"      --duration SECS stop after SECS seconds\n"
+	"      --ring-size B   event ring buffer bytes (power of two,\n"
+	"                      default 1048576)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
@@ -809,6 +812,7 @@ static const char agent_usage[] =
 	"  -o, --output FILE   record a JSONL trace\n"
 	"      --no-console    no kexec snapshot on the console\n"
 	"      --max-buffers N live-table capacity (default 131072)\n"
+	"      --ring-size B   event ring buffer bytes (default 1048576)\n"
 	"      --stop          detach the pinned probes, remove the pins and\n"
 	"                      the agent's kprobe events\n"
 	"  -h, --help          this text\n"
@@ -823,6 +827,7 @@ int cmd_trace(int argc, char **argv)
 		{ "no-console", no_argument, NULL, 'C' },
 		{ "max-buffers", required_argument, NULL, 'm' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "ring-size", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -839,7 +844,7 @@ int cmd_trace(int argc, char **argv)
 	struct bpf_program *p;
 	const char *out = NULL;
 	bool console = true, foreach;
-	unsigned long maxbuf = TEESHM_LIVE_MAX, duration = 0;
+	unsigned long maxbuf = TEESHM_LIVE_MAX, duration = 0, ring = 0;
 	time_t deadline = 0;
 	char *end;
 	int c, err, ret = EXIT_USAGE, pass;
@@ -862,6 +867,15 @@ int cmd_trace(int argc, char **argv)
 			if (errno || *end || !maxbuf || maxbuf > (1UL << 24))
 				return usage_error(usage_text,
 					"--max-buffers: expected 1..16777216");
+			break;
+		case 'R':
+			errno = 0;
+			ring = strtoul(optarg, &end, 10);
+			if (errno || *end || ring < 4096 || ring > (1UL << 30) ||
+			    (ring & (ring - 1)))
+				return usage_error(usage_text,
+					"--ring-size: expected a power of two "
+					"from 4096 to 1073741824 bytes");
 			break;
 		case 'd':
 			errno = 0;
@@ -939,6 +953,8 @@ int cmd_trace(int argc, char **argv)
 	t.skel->rodata->id_key0 = id_key[0];
 	t.skel->rodata->id_key1 = id_key[1];
 	bpf_map__set_max_entries(t.skel->maps.live, maxbuf);
+	if (ring)
+		bpf_map__set_max_entries(t.skel->maps.events, ring);
 	foreach = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 					  BPF_FUNC_for_each_map_elem, NULL) > 0;
 	t.skel->rodata->use_slots = !foreach;
@@ -1441,7 +1457,17 @@ static int live_report(int argc, char **argv, bool is_check)
 		if (!tsp_allowed(&pol, caller, rows[i].v.comm))
 			nblock++;
 	}
-	verdict = !nblock ? "PASS" : pol.policy == TSP_WARN ? "WARN" : "FAIL";
+	/*
+	 * A buffer the live table had no room for is unknown: no clean
+	 * verdict can be given then (lost ring-buffer events do not matter
+	 * here: the table is kept in the kernel).
+	 */
+	if (nblock)
+		verdict = pol.policy == TSP_WARN ? "WARN" : "FAIL";
+	else if (full)
+		verdict = "UNKNOWN";
+	else
+		verdict = "PASS";
 	if (json) {
 		jw_init(&w, stdout, false);
 		jw_obj_begin(&w);
@@ -1514,7 +1540,12 @@ static int live_report(int argc, char **argv, bool is_check)
 		jw_obj_end(&w);
 		jw_end_line(&w);
 	} else {
-		if (is_check)
+		if (is_check && !nblock && full)
+			printf("UNKNOWN: %" PRIu64 " buffer%s untracked (live "
+			       "table full, see --max-buffers): %d registered "
+			       "buffer%s seen, the rest cannot be known\n", full,
+			       full == 1 ? "" : "s", nreg, nreg == 1 ? "" : "s");
+		else if (is_check)
 			printf("%s: %d buffer%s (%" PRIu64 " bytes) registered "
 			       "with the secure world%s%s\n",
 			       verdict, nreg, nreg == 1 ? "" : "s",
@@ -1538,7 +1569,10 @@ static int live_report(int argc, char **argv, bool is_check)
 	env_fini(&env);
 	if (!is_check)
 		return EXIT_CLEAN;
-	return !strcmp(verdict, "FAIL") ? EXIT_FINDINGS : EXIT_CLEAN;
+	if (!strcmp(verdict, "FAIL") ||
+	    (!strcmp(verdict, "UNKNOWN") && pol.policy == TSP_BLOCK))
+		return EXIT_FINDINGS;
+	return EXIT_CLEAN;
 }
 
 int cmd_status(int argc, char **argv)

@@ -14,6 +14,9 @@
 #             SIGTERM leave no pin and no kprobe event behind
 #   7 systemd a systemd-booted Debian guest: units from `make install`,
 #             `systemctl kexec` with the pre-kexec check, policy warn/block
+#   8 faults  no capabilities (the message names them), a ring buffer
+#             overflow (lost, counted, reported; the table still right), a
+#             full live table (never PASS: UNKNOWN), rmmod under the tracer
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -78,6 +81,9 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		# the agent killed and restarted: pinned probes and table intact
 		# (BPF perf links can be pinned from 5.15: not on 5.10)
 		VERIFY_ARGS="" scenario agent live agent
+		# 8 faults: no capabilities, ring buffer overflow, live table
+		# full, the TEE modules removed under the tracer
+		VERIFY_ARGS="" scenario faults live faults
 		# 7 a systemd-booted Debian guest (tests/testbed/systemd): the
 		# agent unit from early boot, `systemctl kexec`, the pre-kexec
 		# check unit under policy warn (kexec goes on) and block (stopped)

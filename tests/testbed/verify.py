@@ -217,6 +217,7 @@ def main():
                   not any(re.search(r"0x[0-9a-f]{12,}|ffff[0-9a-f]{12}", v) for v in jn.values()),
                   jn.get("TEESHM_SITES", ""))
     elif a.kind == "live":
+        verify_guest(console, [])      # every check the guest made passed
         boots = per_boot(console)
         marks = secure_blocks(secure, "mark")
         check("secure world: one table dump per boot", len(marks) == len(boots), "%d dumps, %d boots" % (len(marks), len(boots)))
@@ -234,6 +235,7 @@ def main():
                   tool == sw and len(sw) > 0,
                   "" if tool == sw else "tool-only %s sw-only %s" % (tool - sw, sw - tool))
     elif a.kind == "kexec":
+        verify_guest(console, [])
         boots = per_boot(console)
         stale = stale_lists(secure)
         check("guest reached boot %d" % (a.kexecs + 1), (a.kexecs + 1) in boots)
