@@ -57,7 +57,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench demo kexec-matrix fuzz-test kernel-check export-test
+	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check export-test
 
 all: $(OUT)/teeshm-trace
 
@@ -161,6 +161,15 @@ test:
 	$(MAKE) testbed-test
 	$(MAKE) kexec-matrix
 	@tests/run-group.sh --total
+
+# ------------------------------------------------------------ benchmarks
+# Not tests: figures go to bench/RESULTS.md (see there for how to reproduce).
+bench: all
+	bench/replay.sh
+	bench/overhead.sh
+
+bench-fuzz: build/fuzz/fuzz_jsonl
+	bench/fuzz.sh build/fuzz/fuzz_jsonl 10000000
 
 # ------------------------------------------------------------- install
 PREFIX ?= /usr/local

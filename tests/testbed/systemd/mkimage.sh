@@ -15,7 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: mkimage.sh OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1"
+pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1${EXTRA_PKGS:+,$EXTRA_PKGS}"
+# GUEST_DIR: the driving unit(s) and run.sh (bench/ brings its own)
+guest=${GUEST_DIR:-$here/guest}
 sysroot=$CACHE/sysroot/bookworm-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
 
 # --- the Debian root file system (cached) -------------------------------------
@@ -83,12 +85,12 @@ ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent
 UNIT
 # the testbed's unit and script
 install -m 0755 "$FWOUT/client/teeshm-client" "$root/usr/bin/teeshm-client"
-install -D -m 0755 "$here/guest/run.sh" "$root/usr/lib/teeshm-testbed/run.sh"
-install -m 0644 "$here"/guest/teeshm-testbed*.service "$root/etc/systemd/system/"
-ln -sf /etc/systemd/system/teeshm-testbed.service \
-	"$root/etc/systemd/system/multi-user.target.wants/"
-ln -sf /etc/systemd/system/teeshm-testbed-guard.service \
-	"$root/etc/systemd/system/multi-user.target.wants/"
+install -D -m 0755 "$guest/run.sh" "$root/usr/lib/teeshm-testbed/run.sh"
+for u in "$guest"/*.service; do
+	install -m 0644 "$u" "$root/etc/systemd/system/"
+	ln -sf "/etc/systemd/system/$(basename "$u")" \
+		"$root/etc/systemd/system/multi-user.target.wants/"
+done
 ln -sf /usr/lib/systemd/system/multi-user.target \
 	"$root/etc/systemd/system/default.target"
 # no login prompts; a fixed host name

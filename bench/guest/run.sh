@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The overhead benchmark in the systemd guest (bench/overhead.sh): a
+# TEE-heavy libteec loop (allocate, register, invoke, release) timed
+# untraced, under teeshm-trace, under a bpftrace script on the same
+# functions, and under ftrace kprobe events with a reader; interleaved,
+# REPS times.  Prints "TBB ..." lines for the host; then powers off.
+LOOPS=${LOOPS:-300}
+REPS=${REPS:-5}
+for w in $(cat /proc/cmdline); do
+	case $w in
+	teeshm.loops=*) LOOPS=${w#*=} ;;
+	teeshm.reps=*) REPS=${w#*=} ;;
+	esac
+done
+T=/usr/sbin/teeshm-trace
+FNS="tee_shm_alloc_user_buf tee_shm_alloc_kernel_buf tee_shm_alloc_priv_buf
+tee_shm_register_user_buf tee_shm_register_kernel_buf optee_shm_register
+optee_shm_unregister tee_shm_put"
+now() { date +%s%N; }
+wait_for() {	# FILE PATTERN
+	local i=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+run_loop() {
+	local s e
+	s=$(now)
+	teeshm-client --loops "$LOOPS" --size 4096 >/dev/null 2>&1 || echo "TBB error client"
+	e=$(now)
+	echo $((e - s))
+}
+
+# the same functions, the work a user would write: pair entry and return
+# per thread, keep a table of live buffers
+BT='
+kprobe:tee_shm_alloc_user_buf, kprobe:tee_shm_alloc_kernel_buf,
+kprobe:tee_shm_alloc_priv_buf, kprobe:tee_shm_register_user_buf,
+kprobe:tee_shm_register_kernel_buf { @size[tid] = arg1; }
+kretprobe:tee_shm_alloc_user_buf, kretprobe:tee_shm_alloc_kernel_buf,
+kretprobe:tee_shm_alloc_priv_buf, kretprobe:tee_shm_register_user_buf,
+kretprobe:tee_shm_register_kernel_buf { @live[retval] = @size[tid]; delete(@size[tid]); }
+kprobe:optee_shm_register { @reg[tid] = arg1; }
+kretprobe:optee_shm_register { if (retval == 0) { @registered[@reg[tid]] = 1; } delete(@reg[tid]); }
+kprobe:optee_shm_unregister { delete(@registered[arg1]); }
+kprobe:tee_shm_put { @put[tid] = arg0; }
+kretprobe:tee_shm_put { delete(@put[tid]); }
+'
+
+modprobe optee && modprobe optee-rng
+systemctl stop teeshm-trace-agent.service
+$T agent --stop >/dev/null
+echo "TBB begin loops=$LOOPS reps=$REPS"
+for r in $(seq 1 "$REPS"); do
+	echo "TBB time mode=none rep=$r ns=$(run_loop)"
+
+	s=$(now)
+	$T trace --no-console >/dev/null 2>/tmp/t.err &
+	p=$!
+	wait_for /tmp/t.err tracing
+	echo "TBB attach mode=teeshm rep=$r ns=$(($(now) - s))"
+	echo "TBB time mode=teeshm rep=$r ns=$(run_loop)"
+	if [ "$r" = 1 ]; then
+		# kernel memory per live-table slot: the preallocated hash map
+		for f in /proc/$p/fdinfo/*; do
+			if grep -q "^max_entries:.131072" "$f" && grep -q "^map_type:.1$" "$f"; then
+				echo "TBB mem live_memlock=$(sed -n 's/^memlock:.//p' "$f") entries=131072"
+			fi
+		done
+		echo "TBB mem tool_rss_kb=$(sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' /proc/$p/status)"
+	fi
+	kill -INT $p
+	wait $p
+
+	s=$(now)
+	bpftrace -e "$BT" >/dev/null 2>/tmp/bt.err &
+	p=$!
+	wait_for /tmp/bt.err Attaching
+	sleep 1	# "Attaching N probes..." comes before the last attach
+	echo "TBB attach mode=bpftrace rep=$r ns=$(($(now) - s))"
+	echo "TBB time mode=bpftrace rep=$r ns=$(run_loop)"
+	kill -INT $p
+	wait $p
+
+	s=$(now)
+	ev=/sys/kernel/tracing/kprobe_events
+	for f in $FNS; do
+		echo "p:bench/${f} $f a0=%x0 a1=%x1" >>$ev
+		echo "r:bench/${f}_r $f ret=\$retval" >>$ev
+	done
+	echo 1 >/sys/kernel/tracing/events/bench/enable
+	cat /sys/kernel/tracing/trace_pipe >/dev/null &
+	c=$!
+	echo "TBB attach mode=ftrace rep=$r ns=$(($(now) - s))"
+	echo "TBB time mode=ftrace rep=$r ns=$(run_loop)"
+	echo 0 >/sys/kernel/tracing/events/bench/enable
+	kill $c
+	wait $c 2>/dev/null
+	for f in $FNS; do
+		echo "-:bench/${f}" >>$ev
+		echo "-:bench/${f}_r" >>$ev
+	done
+done
+echo "TBB end"
+sync
+echo o >/proc/sysrq-trigger

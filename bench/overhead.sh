@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# overhead.sh [LOOPS] [REPS]: the cost of tracing, in the testbed guest.
+# A libteec client loop (LOOPS rounds of allocate, register, invoke,
+# release; default 300) is timed untraced, under `teeshm-trace trace`, under
+# a bpftrace script doing the same pairing on the same functions, and under
+# ftrace kprobe events with a reader; interleaved, REPS times (default 5).
+# Prints medians and ratios to the untraced run (one QEMU run: ratios, not
+# TCG's absolute times, are the figures), time to attach, and the kernel
+# memory per live-table slot.  bench/RESULTS.md records them.  Not a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/testbed/lib.sh
+loops=${1:-300}
+reps=${2:-5}
+img=$TOP/build/bench-systemd
+make -s testbed >/dev/null
+GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
+dir=$img/run
+TESTBED_IMG=$img TESTBED_MEM=3G TESTBED_INITRD_ADDR=0x80000000 \
+	tests/testbed/run.sh bench --timeout 3600 --out "$dir" \
+	--append "teeshm.loops=$loops teeshm.reps=$reps"
+python3 - "$dir/console.log" "$loops" <<'PY'
+import re, statistics, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+loops = int(sys.argv[2])
+t, a, mem = {}, {}, {}
+for l in lines:
+    m = re.search(r"TBB (time|attach) mode=(\S+) rep=\d+ ns=(\d+)", l)
+    if m:
+        (t if m.group(1) == "time" else a).setdefault(m.group(2), []).append(int(m.group(3)))
+    m = re.search(r"TBB mem live_memlock=(\d+) entries=(\d+)", l)
+    if m:
+        mem["slot"] = int(m.group(1)) / int(m.group(2))
+    m = re.search(r"TBB mem tool_rss_kb=(\d+)", l)
+    if m:
+        mem["rss_kb"] = int(m.group(1))
+    if "TBB error" in l:
+        sys.exit("benchmark error: " + l)
+if "none" not in t:
+    sys.exit("no timings in the guest log")
+base = statistics.median(t["none"])
+print("client loop: %d rounds, %d repetitions, medians (TCG)" % (loops, len(t["none"])))
+print("  %-10s %12s %10s %14s" % ("mode", "loop ms", "ratio", "attach ms"))
+for mode in ["none", "teeshm", "bpftrace", "ftrace"]:
+    if mode in t:
+        md = statistics.median(t[mode])
+        at = "%.0f" % (statistics.median(a[mode]) / 1e6) if mode in a else "-"
+        print("  %-10s %12.1f %9.3fx %14s" % (mode, md / 1e6, md / base, at))
+if "slot" in mem:
+    print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
+if "rss_kb" in mem:
+    print("teeshm-trace trace RSS: %d KiB" % mem["rss_kb"])
+PY
