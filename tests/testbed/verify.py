@@ -21,6 +21,7 @@ Prints one line per check and exits 1 if any failed.
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -234,6 +235,26 @@ def main():
             check("boot %d: live table == secure world (%d buffers)" % (n, len(sw)),
                   tool == sw and len(sw) > 0,
                   "" if tool == sw else "tool-only %s sw-only %s" % (tool - sw, sw - tool))
+            prom = [l[4:] for l in boots[n] if l.startswith("TBP ")]
+            if prom:
+                # `export` from the same live table: the same figures, no
+                # kernel address, and valid for Prometheus
+                val = {}
+                for l in prom:
+                    m = re.match(r"(teeshm_registered_(buffers|bytes))\{[^}]*\} (\d+)", l)
+                    if m:
+                        val[m.group(1)] = val.get(m.group(1), 0) + int(m.group(3))
+                regs = [b for b in status["buffers"] if b["state"] == "registered"]
+                check("boot %d: export == status (buffers, bytes)" % n,
+                      val.get("teeshm_registered_buffers") == len(regs) and
+                      val.get("teeshm_registered_bytes") == sum(b["size"] for b in regs), str(val))
+                check("boot %d: export holds no kernel address" % n,
+                      not any(re.search(r"0x[0-9a-f]{8,}|ffff[0-9a-f]{12}", l) for l in prom))
+                if shutil.which("promtool"):
+                    r = subprocess.run(["promtool", "check", "metrics"], input="\n".join(prom) + "\n",
+                                       capture_output=True, text=True)
+                    check("boot %d: promtool check metrics" % n, r.returncode == 0,
+                          (r.stdout + r.stderr).strip()[:80])
     elif a.kind == "kexec":
         verify_guest(console, [])
         boots = per_boot(console)

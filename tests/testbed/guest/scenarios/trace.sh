@@ -75,6 +75,10 @@ fi
 $T status --json >/tmp/status.json
 check status $? ""
 echo "TBS $(cat /tmp/status.json)"
+# fleet telemetry from the same live table (the host runs promtool on it)
+$T export --prom /tmp/teeshm.prom
+check export $? ""
+sed 's/^/TBP /' /tmp/teeshm.prom
 teeshm-client --mark
 check mark $? ""
 $T --verbose status | sed 's/^/TBH /'
