@@ -782,7 +782,8 @@ static const char trace_usage[] =
 	TEESHM_PIN_DIR " for `status` and `check` while tracing runs.\n"
 	"\n"
 	"  -j, --json          one JSON object per event (hashed ids)\n"
-	"  -o, --output FILE   record a JSONL trace for `replay` (raw\n"
+	"  -o, --output FILE   record a JSONL trace for `replay` (a new\n"
+	"                      file: never overwritten; raw\n"
 	"                      addresses: a local file)\n"
 	"      --no-console    do not print the kexec snapshot on the console\n"
 	"                      (bpf_trace_printk; needs tp_printk on the\n"
@@ -894,15 +895,23 @@ int cmd_trace(int argc, char **argv)
 	if (optind != argc)
 		return usage_error(usage_text, "trace: unexpected argument");
 
+	if (out && !access(out, F_OK)) {
+		fprintf(stderr, "teeshm-trace: %s exists (a recording is never "
+			"overwritten: remove it or choose another name)\n", out);
+		return EXIT_USAGE;
+	}
 	err = env_init(&t.env);
 	if (err)
 		return err;
 	t.modules_sum = modules_sum();
 	if (out) {
-		t.rec = fopen(out, "w");
+		/* "x": never overwrite a recording */
+		t.rec = fopen(out, "wx");
 		if (!t.rec) {
-			fprintf(stderr, "teeshm-trace: %s: %s\n", out,
-				strerror(errno));
+			fprintf(stderr, "teeshm-trace: %s: %s%s\n", out,
+				strerror(errno), errno == EEXIST ?
+				" (a recording is never overwritten: remove it "
+				"or choose another name)" : "");
 			goto out;
 		}
 		setvbuf(t.rec, NULL, _IOLBF, 0);

@@ -39,6 +39,14 @@ expect "check: missing --config" 2 "/nonexistent.conf: No such file" "$bin" chec
 printf 'policy=block\ncolour=blue\n' >"$tmp/bad.conf"
 expect "check: bad config line" 2 "bad.conf:2: unknown key 'colour'" "$bin" check --config "$tmp/bad.conf"
 expect "status: --policy is check-only" 2 "Usage: teeshm-trace status" "$bin" status --policy warn
+echo '{"ts_ns":1,"event":"kexec"}' >"$tmp/rec.jsonl"
+expect "trace -o: an existing recording is kept" 2 "rec.jsonl exists .*never overwritten" \
+	"$bin" trace -o "$tmp/rec.jsonl"
+if [ "$(cat "$tmp/rec.jsonl")" = '{"ts_ns":1,"event":"kexec"}' ]; then
+	ok "trace -o: the recording is intact"
+else
+	ko "trace -o: the recording was changed"
+fi
 expect "agent: bad option" 2 "Usage: teeshm-trace agent" "$bin" agent --bogus
 expect "agent: --stop with more" 2 "--stop takes no other option" "$bin" agent --stop --json
 expect "status: extra argument" 2 "unexpected argument" "$bin" status extra
