@@ -188,6 +188,10 @@ static int parse_string(struct pstate *s, char *out, size_t cap)
 					s->p += 6;
 				}
 			}
+			/* a surrogate left unpaired is no character */
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				return fail(s, "unpaired surrogate \\u%04X in "
+					    "string", (unsigned int)cp);
 			if (out)
 				put_utf8(out, cap, &n, cp);
 			continue;

@@ -113,6 +113,11 @@ static void test_errors(void **state)
 		  "out of range" },
 		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"flags\":[\"NOPE\"]}",
 		  "unknown flag \"NOPE\"" },
+		/* found by the fuzzer: a lone surrogate did not round-trip */
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"comm\":\"a\\uDADDb\"}",
+		  "unpaired surrogate \\uDADD" },
+		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"comm\":\"\\uDC00\"}",
+		  "unpaired surrogate \\uDC00" },
 		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\",\"flags\":\"PRIV\"}",
 		  "array of names" },
 		{ "{\"event\":\"alloc\",\"ts_ns\":1,\"shm\":\"0x1\"} x",
