@@ -4,23 +4,9 @@
 # no tee.ko).  Kernel-side attachment is tested in the QEMU testbed.
 set -u
 bin=${1:?usage: run.sh BIN}
-pass=0 fail=0
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); echo "  PASS $*"; }
-ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
-
-expect() {	# expect NAME RC PATTERN(stdout+stderr) CMD...
-	local name=$1 want=$2 pat=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" = "$want" ] && echo "$out" | grep -qE -- "$pat"; then
-		ok "$name"
-	else
-		ko "$name (exit $rc, want $want; output: $(echo "$out" | head -3))"
-	fi
-}
 
 expect "--version" 0 "^teeshm-trace " "$bin" --version
 expect "--help lists verbs" 0 "^  replay " "$bin" --help

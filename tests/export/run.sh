@@ -10,9 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 fx=$here/fixtures
 cases=$top/tests/replay/cases
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  PASS $*"; }
-ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
+. "$(dirname "$0")/../lib.sh"
 check() {	# check NAME CMD...: pass if CMD succeeds
 	local name=$1
 	shift
@@ -28,17 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-expect() {	# expect NAME RC PATTERN(stdout+stderr) CMD...
-	local name=$1 want=$2 pat=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" = "$want" ] && echo "$out" | grep -qE -- "$pat"; then
-		ok "$name"
-	else
-		ko "$name (exit $rc, want $want; output: $(echo "$out" | head -3))"
-	fi
-}
 
 # Every line of file $2 is a line of file $1.
 has_lines() {

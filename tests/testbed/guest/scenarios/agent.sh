@@ -11,14 +11,6 @@
 KEY=000102030405060708090a0b0c0d0e0f
 T="teeshm-trace --id-key $KEY"
 
-wait_for() {	# FILE PATTERN
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	grep -q "$2" "$1"
-}
 teeshm_events() {
 	grep -c teeshm /sys/kernel/tracing/kprobe_events 2>/dev/null
 }

@@ -10,14 +10,6 @@
 KEY=000102030405060708090a0b0c0d0e0f
 T="teeshm-trace --id-key $KEY"
 
-wait_for() {	# FILE PATTERN
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	grep -q "$2" "$1"
-}
 json_num() {	# FILE KEY
 	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
 }

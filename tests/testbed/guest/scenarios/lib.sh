@@ -37,3 +37,12 @@ kexec_next() {
 	sync
 	kexec -e
 }
+
+wait_for() {	# wait_for FILE PATTERN: up to 20 s for PATTERN in FILE
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
