@@ -47,6 +47,19 @@ for mode in ["none", "teeshm", "bpftrace", "ftrace"]:
         md = statistics.median(t[mode])
         at = "%.0f" % (statistics.median(a[mode]) / 1e6) if mode in a else "-"
         print("  %-10s %12.1f %9.3fx %14s" % (mode, md / 1e6, md / base, at))
+caps = {}
+for l in lines:
+    m = re.search(r"TBB mem cap=(\d+) memlock=(\d+)", l)
+    if m:
+        caps[int(m.group(1))] = int(m.group(2))
+sweep = [m for m in ["teeshm-cap10", "teeshm-cap1000", "teeshm-cap100000"] if m in t]
+if sweep:
+    print("live-table capacity sweep (loop ms, ratio to untraced, kernel bytes per slot):")
+    for mode in sweep:
+        cap = int(mode[len("teeshm-cap"):])
+        md = statistics.median(t[mode])
+        print("  %-8d %12.1f %9.3fx %10s" % (cap, md / 1e6, md / base,
+              "%.0f" % (caps[cap] / cap) if cap in caps else "-"))
 if "slot" in mem:
     print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
 if "rss_kb" in mem:

@@ -103,6 +103,24 @@ for r in $(seq 1 "$REPS"); do
 		echo "-:bench/${f}_r" >>$ev
 	done
 done
+# live-table capacity sweep: the cost per event must not grow with it
+for r in $(seq 1 "$REPS"); do
+	for cap in 10 1000 100000; do
+		$T trace --no-console --max-buffers $cap >/dev/null 2>/tmp/t.err &
+		p=$!
+		wait_for /tmp/t.err tracing
+		echo "TBB time mode=teeshm-cap$cap rep=$r ns=$(run_loop)"
+		if [ "$r" = 1 ]; then
+			for f in /proc/$p/fdinfo/*; do
+				if grep -q "^max_entries:.$cap$" "$f" && grep -q "^map_type:.1$" "$f"; then
+					echo "TBB mem cap=$cap memlock=$(sed -n 's/^memlock:.//p' "$f")"
+				fi
+			done
+		fi
+		kill -INT $p
+		wait $p
+	done
+done
 echo "TBB end"
 sync
 echo o >/proc/sysrq-trigger
