@@ -26,7 +26,8 @@ typedef long s64;
 
 /* QEMU virt */
 #define NW_RAM_BASE		0x40000000UL
-#define NW_RAM_SIZE		0x40000000UL	/* -m 1G */
+/* the largest guest the testbed boots: -m 3G (RAM up to 4 GiB) */
+#define NW_RAM_SIZE		0xc0000000UL
 #define SECURE_UART		0x09040000UL
 #define GICD_BASE		0x08000000UL
 #define GICC_BASE		0x08010000UL
