@@ -42,7 +42,7 @@ if "none" not in t:
 base = statistics.median(t["none"])
 print("client loop: %d rounds, %d repetitions, medians (TCG)" % (loops, len(t["none"])))
 print("  %-10s %12s %10s %14s" % ("mode", "loop ms", "ratio", "attach ms"))
-for mode in ["none", "teeshm", "bpftrace", "ftrace"]:
+for mode in ["none", "teeshm", "teeshm-kernel", "bpftrace", "ftrace"]:
     if mode in t:
         md = statistics.median(t[mode])
         at = "%.0f" % (statistics.median(a[mode]) / 1e6) if mode in a else "-"

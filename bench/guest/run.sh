@@ -69,10 +69,19 @@ for r in $(seq 1 "$REPS"); do
 				echo "TBB mem live_memlock=$(sed -n 's/^memlock:.//p' "$f") entries=131072"
 			fi
 		done
-		echo "TBB mem tool_rss_kb=$(sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' /proc/$p/status)"
+		echo "TBB mem tool_rss_kb=$(awk '/^VmRSS:/ { print $2 }' /proc/$p/status)"
 	fi
 	kill -INT $p
 	wait $p
+
+	# the kernel side alone: an agent's pinned probes with no reader
+	$T agent >/dev/null 2>/tmp/a.err &
+	p=$!
+	wait_for /tmp/a.err tracing
+	kill -9 $p
+	wait $p 2>/dev/null
+	echo "TBB time mode=teeshm-kernel rep=$r ns=$(run_loop)"
+	$T agent --stop >/dev/null
 
 	s=$(now)
 	bpftrace -e "$BT" >/dev/null 2>/tmp/bt.err &
