@@ -596,32 +596,54 @@ static int kprobe_events_write(const char *line)
 }
 
 /* Remove events left by a tracer that was killed. */
-static void kprobe_events_cleanup_stale(void)
+/*
+ * Remove the teeshm/ kprobe events whose name pick() chooses; returns how
+ * many were removed.
+ */
+static int kprobe_events_remove(bool (*pick)(const char *name))
 {
 	char path[128], line[512], del[300];
 	FILE *f;
-	int pid;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
 	f = fopen(path, "r");
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *ev = strstr(line, "teeshm/teeshm_");
 		char *sp;
 
-		if (!ev || sscanf(ev, "teeshm/teeshm_%d_", &pid) != 1)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d", pid);
-		if (!access(path, F_OK))
+		if (!ev)
 			continue;
 		sp = strchr(ev, ' ');
 		if (sp)
 			*sp = '\0';
+		if (!pick(ev + strlen("teeshm/")))
+			continue;
 		snprintf(del, sizeof(del), "-:%s\n", ev);
-		kprobe_events_write(del);
+		if (!kprobe_events_write(del))
+			n++;
 	}
 	fclose(f);
+	return n;
+}
+
+/* teeshm_<pid>_fn of a tracer that is gone */
+static bool stale_event(const char *name)
+{
+	char path[32];
+	int pid;
+
+	if (sscanf(name, "teeshm_%d_", &pid) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) != 0;
+}
+
+static void kprobe_events_cleanup_stale(void)
+{
+	kprobe_events_remove(stale_event);
 }
 
 #ifndef TEESHM_CONF
@@ -1161,32 +1183,10 @@ out:
 	return ret;
 }
 
-/* Remove the agent's tracefs kprobe events (after its links are gone). */
-static int agent_events_cleanup(void)
+/* The agent's tracefs kprobe events (removed once its links are gone). */
+static bool agent_event(const char *name)
 {
-	char path[128], line[512], del[300];
-	FILE *f;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *ev = strstr(line, "teeshm/teeshm_agent_");
-		char *sp;
-
-		if (!ev)
-			continue;
-		sp = strchr(ev, ' ');
-		if (sp)
-			*sp = '\0';
-		snprintf(del, sizeof(del), "-:%s\n", ev);
-		if (!kprobe_events_write(del))
-			n++;
-	}
-	fclose(f);
-	return n;
+	return !strncmp(name, "teeshm_agent_", 13);
 }
 
 int cmd_agent(int argc, char **argv)
@@ -1200,7 +1200,7 @@ int cmd_agent(int argc, char **argv)
 					"--stop takes no other option");
 			n = agent_links();
 			unpin_all();
-			n += agent_events_cleanup();
+			n += kprobe_events_remove(agent_event);
 			if (access(TEESHM_PIN_DIR, F_OK) == 0) {
 				fprintf(stderr, "teeshm-trace: agent --stop: %s "
 					"still exists\n", TEESHM_PIN_DIR);
@@ -1220,6 +1220,7 @@ int cmd_agent(int argc, char **argv)
 struct live_row {
 	uint64_t shm;
 	struct teeshm_live v;
+	char caller[TSE_CALLER_LEN];	/* symbolised once, where shown */
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -1298,11 +1299,10 @@ static uint64_t now_boot_ns(void)
  */
 static void check_journal(const char *verdict, const struct tsp_config *pol,
 			  int nreg, int nblock, uint64_t bytes,
-			  const struct live_row *rows, int n, int stacks_fd,
-			  const struct ksyms *ks)
+			  const struct live_row *rows, int n)
 {
 	char msg[256], pr[16], v[32], po[32], r[32], b[48], nb[32];
-	char sites[2048] = "TEESHM_SITES=", caller[TSE_CALLER_LEN];
+	char sites[2048] = "TEESHM_SITES=";
 	const char *fields[10];
 	size_t off = strlen(sites);
 	int i, err;
@@ -1310,11 +1310,10 @@ static void check_journal(const char *verdict, const struct tsp_config *pol,
 	for (i = 0; i < n && off < sizeof(sites) - 2; i++) {
 		if (rows[i].v.state != TEESHM_LIVE_REGISTERED)
 			continue;
-		stack_caller(stacks_fd, ks, rows[i].v.stack_id,
-			     rows[i].v.caller_ip, caller, sizeof(caller));
 		off += snprintf(sites + off, sizeof(sites) - off, "%s%s %" PRIu64
 				" %.16s", off > 13 ? "\n" : "",
-				caller[0] ? caller : "-", rows[i].v.size,
+				rows[i].caller[0] ? rows[i].caller : "-",
+				rows[i].v.size,
 				rows[i].v.comm);
 	}
 	snprintf(msg, sizeof(msg), "MESSAGE=teeshm-trace: pre-kexec check %s: "
@@ -1392,7 +1391,7 @@ static int live_report(int argc, char **argv, bool is_check)
 	const char *conf = TEESHM_CONF, *policy_opt = NULL, *verdict;
 	struct tsp_config pol;
 	char perr[300];
-	char fl[160], caller[TSE_CALLER_LEN];
+	char fl[160];
 	struct jw w;
 
 	optind = 0;
@@ -1454,6 +1453,10 @@ static int live_report(int argc, char **argv, bool is_check)
 	ensure_id_key();
 	now = now_boot_ns();
 	for (i = 0; i < n; i++) {
+		if (rows[i].v.state == TEESHM_LIVE_REGISTERED || all)
+			stack_caller(stacks_fd, env.ks, rows[i].v.stack_id,
+				     rows[i].v.caller_ip, rows[i].caller,
+				     sizeof(rows[i].caller));
 		if (rows[i].v.state != TEESHM_LIVE_REGISTERED)
 			continue;
 		nreg++;
@@ -1461,9 +1464,7 @@ static int live_report(int argc, char **argv, bool is_check)
 		if (tse_flags_decode(rows[i].v.flags, rows[i].v.flags_gen) &
 		    TSE_F_PRIV)
 			npriv++;
-		stack_caller(stacks_fd, env.ks, rows[i].v.stack_id,
-			     rows[i].v.caller_ip, caller, sizeof(caller));
-		if (!tsp_allowed(&pol, caller, rows[i].v.comm))
+		if (!tsp_allowed(&pol, rows[i].caller, rows[i].v.comm))
 			nblock++;
 	}
 	/*
@@ -1505,10 +1506,10 @@ static int live_report(int argc, char **argv, bool is_check)
 		uint64_t since = reg ? l->ts_reg_ns : l->ts_alloc_ns;
 		char owner[40];
 
+		const char *caller = rows[i].caller;
+
 		if (!reg && !all)
 			continue;
-		stack_caller(stacks_fd, env.ks, l->stack_id, l->caller_ip,
-			     caller, sizeof(caller));
 		snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
 		if (json) {
 			const char *names[16];
@@ -1570,8 +1571,7 @@ static int live_report(int argc, char **argv, bool is_check)
 			       "table may be incomplete\n", lost, full);
 	}
 	if (is_check && journal)
-		check_journal(verdict, &pol, nreg, nblock, bytes, rows, n,
-			      stacks_fd, env.ks);
+		check_journal(verdict, &pol, nreg, nblock, bytes, rows, n);
 	if (stacks_fd >= 0)
 		close(stacks_fd);
 	free(rows);
