@@ -20,6 +20,10 @@ done
 expect "trace: bad option" 2 "Usage: teeshm-trace trace" "$bin" trace --bogus
 expect "trace: bad --max-buffers" 2 "max-buffers" "$bin" trace --max-buffers 0
 expect "trace: bad --duration" 2 "duration" "$bin" trace --duration x
+expect "trace: --ring-size not a power of two" 2 "--ring-size: expected a power of two" \
+	"$bin" trace --ring-size 5000
+expect "agent: --ring-size too small" 2 "--ring-size: expected a power of two" \
+	"$bin" agent --ring-size 1024
 expect "check: bad --policy" 2 "--policy: expected warn or block" "$bin" check --policy sometimes
 expect "check: missing --config" 2 "/nonexistent.conf: No such file" "$bin" check --config /nonexistent.conf
 printf 'policy=block\ncolour=blue\n' >"$tmp/bad.conf"
