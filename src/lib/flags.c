@@ -51,20 +51,23 @@ uint32_t tse_flags_decode(uint32_t raw, int gen)
 	return out;
 }
 
+#define FN(b, n) { b, n, sizeof(n) - 1 }
 static const struct {
 	uint32_t bit;
 	const char *name;
+	size_t len;
 } flag_names[] = {
-	{ TSE_F_MAPPED, "MAPPED" },
-	{ TSE_F_DMA_BUF, "DMA_BUF" },
-	{ TSE_F_EXT_DMA_BUF, "EXT_DMA_BUF" },
-	{ TSE_F_REGISTER, "REGISTER" },
-	{ TSE_F_USER_MAPPED, "USER_MAPPED" },
-	{ TSE_F_POOL, "POOL" },
-	{ TSE_F_KERNEL_MAPPED, "KERNEL_MAPPED" },
-	{ TSE_F_PRIV, "PRIV" },
-	{ TSE_F_DYNAMIC, "DYNAMIC" },
+	FN(TSE_F_MAPPED, "MAPPED"),
+	FN(TSE_F_DMA_BUF, "DMA_BUF"),
+	FN(TSE_F_EXT_DMA_BUF, "EXT_DMA_BUF"),
+	FN(TSE_F_REGISTER, "REGISTER"),
+	FN(TSE_F_USER_MAPPED, "USER_MAPPED"),
+	FN(TSE_F_POOL, "POOL"),
+	FN(TSE_F_KERNEL_MAPPED, "KERNEL_MAPPED"),
+	FN(TSE_F_PRIV, "PRIV"),
+	FN(TSE_F_DYNAMIC, "DYNAMIC"),
 };
+#undef FN
 
 #define N_FLAG_NAMES (sizeof(flag_names) / sizeof(flag_names[0]))
 
@@ -88,7 +91,7 @@ uint32_t tse_flag_from_name_n(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < N_FLAG_NAMES; i++)
-		if (strlen(flag_names[i].name) == len &&
+		if (flag_names[i].len == len && flag_names[i].name[0] == name[0] &&
 		    !memcmp(flag_names[i].name, name, len))
 			return flag_names[i].bit;
 	return 0;

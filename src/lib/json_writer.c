@@ -122,7 +122,17 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 	fputc('"', w->f);
 	while (i < n) {
 		unsigned char c = s[i];
+		size_t run = i;
 
+		/* a run of bytes that need no escape, written at once */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f &&
+		       s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			fwrite(s + i, 1, run - i, w->f);
+			i = run;
+			continue;
+		}
 		switch (c) {
 		case '"':
 			fputs("\\\"", w->f);
@@ -175,8 +185,15 @@ void jw_key(struct jw *w, const char *key)
 
 void jw_u64(struct jw *w, uint64_t v)
 {
+	char b[20];
+	int i = sizeof(b);
+
 	pre_value(w);
-	fprintf(w->f, "%" PRIu64, v);
+	do {
+		b[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	fwrite(b + i, 1, sizeof(b) - i, w->f);
 }
 
 void jw_s64(struct jw *w, int64_t v)
@@ -199,8 +216,20 @@ void jw_null(struct jw *w)
 
 void jw_hex(struct jw *w, uint64_t v)
 {
+	static const char digits[] = "0123456789abcdef";
+	char b[20];
+	int i = sizeof(b);
+
 	pre_value(w);
-	fprintf(w->f, "\"0x%" PRIx64 "\"", v);
+	b[--i] = '"';
+	do {
+		b[--i] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	b[--i] = 'x';
+	b[--i] = '0';
+	b[--i] = '"';
+	fwrite(b + i, 1, sizeof(b) - i, w->f);
 }
 
 void jw_end_line(struct jw *w)

@@ -16,6 +16,7 @@
 #include "json_writer.h"
 
 #define MAX_NEST 64
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct pstate {
 	const char *p, *end;
@@ -36,15 +37,22 @@ static int fail(struct pstate *s, const char *fmt, ...)
 	return -1;
 }
 
-static void ws(struct pstate *s)
+static inline void ws(struct pstate *s)
 {
+	/* the common case, no white space, costs one compare */
+	if (s->p < s->end && (unsigned char)*s->p > ' ')
+		return;
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
 				 *s->p == '\r' || *s->p == '\n'))
 		s->p++;
 }
 
-static int expect(struct pstate *s, char c)
+static inline int expect(struct pstate *s, char c)
 {
+	if (s->p < s->end && *s->p == c) {
+		s->p++;
+		return 0;
+	}
 	ws(s);
 	if (s->p >= s->end)
 		return fail(s, "unexpected end of line, expected '%c'", c);
@@ -78,6 +86,53 @@ static const unsigned char plain[256] = {
 	P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0),
 };
 #undef P16
+
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+/*
+ * The end of a run of plain bytes from p: eight bytes at a time while no
+ * byte of the word is '"', '\\', a control or non-ASCII (exact "has a byte
+ * below / equal to" tests on the word), then byte by byte.
+ */
+static inline const char *scan_plain(const char *p, const char *end)
+{
+	while (end - p >= 8) {
+		uint64_t v, q, b;
+
+		memcpy(&v, p, 8);
+		q = v ^ (ONES * '"');
+		b = v ^ (ONES * '\\');
+		if (((v | ((v - ONES * 0x20) & ~v)) |
+		     ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS)
+			break;
+		p += 8;
+	}
+	while (p < end && plain[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/*
+ * A string with no escape and no non-ASCII byte, as it stands in the line:
+ * on success sp and sn name its bytes and s->p is past it.  Returns false,
+ * with s->p unmoved, for anything else (the caller decodes it the slow way,
+ * which also gives the errors).
+ */
+static inline bool span_string(struct pstate *s, const char **sp, size_t *sn)
+{
+	const char *q;
+
+	if (s->p >= s->end || *s->p != '"')
+		return false;
+	q = scan_plain(s->p + 1, s->end);
+	if (q >= s->end || *q != '"')
+		return false;
+	*sp = s->p + 1;
+	*sn = q - (s->p + 1);
+	s->p = q + 1;
+	return true;
+}
 
 static void put_utf8(char *out, size_t cap, size_t *n, uint32_t cp)
 {
@@ -126,8 +181,7 @@ static int parse_string(struct pstate *s, char *out, size_t cap)
 		unsigned char c;
 
 		/* fast path: a run of plain ASCII, copied at once */
-		while (s->p < s->end && plain[(unsigned char)*s->p])
-			s->p++;
+		s->p = scan_plain(s->p, s->end);
 		if (s->p > run && out) {
 			size_t k = s->p - run;
 
@@ -233,13 +287,34 @@ static int parse_string(struct pstate *s, char *out, size_t cap)
 	return 0;
 }
 
+/* Eight decimal digits at p: v = v * 10^8 + their value; false if not. */
+static inline bool digits8(const char *p, uint64_t *v)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	/* every byte 0x30-0x39: high nibble 3, and no carry out when +6 */
+	if ((x & ONES * 0xf0) != ONES * 0x30 ||
+	    ((x + ONES * 0x06) & ONES * 0xf0) != ONES * 0x30)
+		return false;
+	x -= ONES * '0';
+	x = x * 10 + (x >> 8);		/* pairs, in every other byte */
+	x = ((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+	     ((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))) >> 32;
+	*v = *v * 100000000 + x;
+	return true;
+}
+
 /* Integer literal (JSON number without fraction/exponent). */
 static int parse_int(struct pstate *s, const char *key, bool allow_neg,
 		     int64_t *sv, uint64_t *uv)
 {
 	bool neg = false;
 	uint64_t v = 0;
-	const char *start;
+	const char *start, *lim;
 
 	ws(s);
 	if (s->p < s->end && *s->p == '-') {
@@ -247,6 +322,12 @@ static int parse_int(struct pstate *s, const char *key, bool allow_neg,
 		s->p++;
 	}
 	start = s->p;
+	/* 19 digits cannot overflow 64 bits: check only past them */
+	lim = s->end - s->p > 19 ? s->p + 19 : s->end;
+	while (lim - s->p >= 8 && digits8(s->p, &v))
+		s->p += 8;
+	while (s->p < lim && (unsigned)(*s->p - '0') < 10)
+		v = v * 10 + (unsigned)(*s->p++ - '0');
 	while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
 		unsigned d = *s->p - '0';
 
@@ -356,7 +437,77 @@ static int want_string(struct pstate *s, const char *key, const char *what)
 	return 0;
 }
 
+static int parse_hex_slow(struct pstate *s, const char *key, uint64_t *v);
+
+/* Each byte of x (all below 0x80) in [lo, hi]: its high bit set, else 0. */
+#define IN_RANGE(x, lo, hi) \
+	(((x) + ONES * (0x80 - (lo))) & ~((x) + ONES * (0x7f - (hi))) & HIGHS)
+
+/* Eight hex digits at p (first the most significant) into *out. */
+static inline bool hex8(const char *p, uint32_t *out)
+{
+	uint64_t v, x, letter;
+
+	memcpy(&v, p, 8);
+	if (v & HIGHS)
+		return false;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	x = v | ((v & ONES * 0x40) >> 1);	/* 'A'-'F' to 'a'-'f' */
+	letter = IN_RANGE(x, 'a', 'f');
+	if ((IN_RANGE(x, '0', '9') | letter) != HIGHS)
+		return false;
+	/* digit values, first digit in the low byte */
+	x = (x & ONES * 0x0f) + (letter >> 7) * 9;
+	/* pairs of digits into bytes, pairs of bytes into halves, ... */
+	x = ((x & 0x000f000f000f000full) << 4) |
+	    ((x >> 8) & 0x000f000f000f000full);
+	x = ((x & 0x000000ff000000ffull) << 8) |
+	    ((x >> 16) & 0x000000ff000000ffull);
+	*out = (uint32_t)(((x & 0xffff) << 16) | ((x >> 32) & 0xffff));
+	return true;
+}
+
+/* A hex string read in place; anything unusual goes the slow way. */
 static int parse_hex(struct pstate *s, const char *key, uint64_t *v)
+{
+	const char *q, *start = s->p;
+	uint64_t x = 0;
+	int n = 0, d;
+
+	ws(s);
+	if (s->end - s->p < 3 || s->p[0] != '"')
+		goto slow;
+	q = s->p + 1;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		q += 2;
+	if (s->end - q > 16 && q[16] == '"') {
+		/* the usual width, a kernel pointer: two words of digits */
+		uint32_t hi, lo;
+
+		if (!hex8(q, &hi) || !hex8(q + 8, &lo))
+			goto slow;
+		s->p = q + 17;
+		*v = (uint64_t)hi << 32 | lo;
+		return 0;
+	}
+	while (q < s->end && (d = hex1[(unsigned char)*q]) && n < 16) {
+		x = x << 4 | (d - 1);
+		q++;
+		n++;
+	}
+	if (!n || q >= s->end || *q != '"')
+		goto slow;
+	s->p = q + 1;
+	*v = x;
+	return 0;
+slow:
+	s->p = start;
+	return parse_hex_slow(s, key, v);
+}
+
+static int parse_hex_slow(struct pstate *s, const char *key, uint64_t *v)
 {
 	char buf[40];
 	const char *q;
@@ -397,6 +548,18 @@ static int parse_flags(struct pstate *s, uint32_t *flags)
 		return 0;
 	}
 	for (;;) {
+		const char *sp;
+		size_t sn;
+
+		ws(s);
+		if (span_string(s, &sp, &sn)) {
+			bit = tse_flag_from_name_n(sp, sn);
+			if (!bit)
+				return fail(s, "\"flags\": unknown flag \"%.*s\"",
+					    sn > 31 ? 31 : (int)sn, sp);
+			*flags |= bit;
+			goto next;
+		}
 		if (want_string(s, "flags", "an array of names") ||
 		    parse_string(s, name, sizeof(name)))
 			return -1;
@@ -404,6 +567,7 @@ static int parse_flags(struct pstate *s, uint32_t *flags)
 		if (!bit)
 			return fail(s, "\"flags\": unknown flag \"%s\"", name);
 		*flags |= bit;
+next:
 		ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -434,35 +598,90 @@ enum {
 	K_COMM = 1 << 8, K_RET = 1 << 9, K_CALLER = 1 << 10, K_KIND = 1 << 11,
 };
 
+#define KEY(n, b) { n, sizeof(n) - 1, b }
 static const struct {
 	const char *name;
+	size_t len;
 	unsigned bit;
 } keys[] = {
-	{ "ts_ns", K_TS }, { "event", K_EVENT }, { "shm", K_SHM },
-	{ "size", K_SIZE }, { "flags", K_FLAGS }, { "ctx", K_CTX },
-	{ "cookie", K_COOKIE }, { "pid", K_PID }, { "comm", K_COMM },
-	{ "ret", K_RET }, { "caller", K_CALLER }, { "kind", K_KIND },
+	KEY("ts_ns", K_TS), KEY("event", K_EVENT), KEY("shm", K_SHM),
+	KEY("size", K_SIZE), KEY("flags", K_FLAGS), KEY("ctx", K_CTX),
+	KEY("cookie", K_COOKIE), KEY("pid", K_PID), KEY("comm", K_COMM),
+	KEY("ret", K_RET), KEY("caller", K_CALLER), KEY("kind", K_KIND),
 };
+#undef KEY
+
+/* A string value into out (cap bytes incl. NUL, truncated as parse_string) */
+static int get_string(struct pstate *s, const char *key, char *out, size_t cap)
+{
+	const char *sp;
+	size_t sn;
+
+	ws(s);
+	if (span_string(s, &sp, &sn)) {
+		if (sn >= cap)
+			sn = cap - 1;
+		memcpy(out, sp, sn);
+		out[sn] = '\0';
+		return 0;
+	}
+	if (want_string(s, key, "a string") || parse_string(s, out, cap))
+		return -1;
+	return 0;
+}
+
+static int type_from_name(const char *name, size_t n)
+{
+	/* by length, then one fixed-size compare (inlined) */
+	switch (n) {
+	case 4:
+		return memcmp(name, "free", 4) ? -1 : TSE_FREE;
+	case 5:
+		if (!memcmp(name, "alloc", 5))
+			return TSE_ALLOC;
+		return memcmp(name, "kexec", 5) ? -1 : TSE_KEXEC;
+	case 8:
+		return memcmp(name, "register", 8) ? -1 : TSE_REGISTER;
+	case 10:
+		return memcmp(name, "unregister", 10) ? -1 : TSE_UNREGISTER;
+	}
+	return -1;
+}
 
 static int parse_member(struct pstate *s, const char *key, unsigned bit,
 			struct tse_event *ev)
 {
+	const char *sp;
 	char buf[16];
 	int64_t sv;
+	size_t sn;
 	int i;
 
 	switch (bit) {
 	case K_TS:
 		return parse_int(s, key, false, NULL, &ev->ts_ns);
 	case K_EVENT:
-		if (want_string(s, key, "a string") ||
-		    parse_string(s, buf, sizeof(buf)))
-			return -1;
-		for (i = TSE_ALLOC; i <= TSE_KEXEC; i++)
-			if (!strcmp(buf, type_names[i])) {
+		ws(s);
+		if (span_string(s, &sp, &sn)) {
+			i = type_from_name(sp, sn);
+			if (i >= 0) {
 				ev->type = i;
 				return 0;
 			}
+			if (sn >= sizeof(buf))
+				sn = sizeof(buf) - 1;
+			memcpy(buf, sp, sn);
+			buf[sn] = '\0';
+			goto bad_event;
+		}
+		if (get_string(s, key, buf, sizeof(buf)))
+			return -1;
+		i = type_from_name(buf, strlen(buf));
+		if (i >= 0) {
+			ev->type = i;
+			return 0;
+		}
+bad_event:
 		return fail(s, "unknown event \"%s\" (expected alloc, register, "
 			    "unregister, free or kexec)", buf);
 	case K_SHM:
@@ -494,18 +713,11 @@ static int parse_member(struct pstate *s, const char *key, unsigned bit,
 		ev->ret = sv;
 		return 0;
 	case K_COMM:
-		if (want_string(s, key, "a string") ||
-		    parse_string(s, ev->comm, sizeof(ev->comm)))
-			return -1;
-		return 0;
+		return get_string(s, key, ev->comm, sizeof(ev->comm));
 	case K_CALLER:
-		if (want_string(s, key, "a string") ||
-		    parse_string(s, ev->caller, sizeof(ev->caller)))
-			return -1;
-		return 0;
+		return get_string(s, key, ev->caller, sizeof(ev->caller));
 	case K_KIND:
-		if (want_string(s, key, "a string") ||
-		    parse_string(s, buf, sizeof(buf)))
+		if (get_string(s, key, buf, sizeof(buf)))
 			return -1;
 		if (!strcmp(buf, "kexec"))
 			ev->kind = TSE_KEXEC_NORMAL;
@@ -517,6 +729,59 @@ static int parse_member(struct pstate *s, const char *key, unsigned bit,
 		return 0;
 	}
 	return skip_value(s);
+}
+
+/*
+ * A known key spelled plainly, matched where it stands by its first letter
+ * and one fixed-size compare of name and closing quote.  Returns its bit
+ * with s->p past the quote, or 0 (s->p unmoved: the general path decides).
+ */
+static inline unsigned known_key(struct pstate *s, const char **name)
+{
+	const char *p = s->p + 1;
+	size_t room = s->end - p;
+
+#define KK(lit, b) do {							\
+	if (room >= sizeof(lit) && !memcmp(p, lit "\"", sizeof(lit))) {	\
+		s->p = p + sizeof(lit);					\
+		*name = lit;						\
+		return b;						\
+	}								\
+} while (0)
+	if (!room)
+		return 0;
+	switch (*p) {
+	case 't':
+		KK("ts_ns", K_TS);
+		break;
+	case 'e':
+		KK("event", K_EVENT);
+		break;
+	case 's':
+		KK("shm", K_SHM);
+		KK("size", K_SIZE);
+		break;
+	case 'f':
+		KK("flags", K_FLAGS);
+		break;
+	case 'c':
+		KK("comm", K_COMM);
+		KK("caller", K_CALLER);
+		KK("ctx", K_CTX);
+		KK("cookie", K_COOKIE);
+		break;
+	case 'p':
+		KK("pid", K_PID);
+		break;
+	case 'r':
+		KK("ret", K_RET);
+		break;
+	case 'k':
+		KK("kind", K_KIND);
+		break;
+	}
+#undef KK
+	return 0;
 }
 
 int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
@@ -547,22 +812,38 @@ int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
 	} else {
 		for (;;) {
 			unsigned bit = 0;
+			const char *kp, *kname = key;
+			size_t kn = 0;
 
-			/* keys longer than any known one are unknown */
-			if (parse_string(&s, key, sizeof(key)))
+			ws(&s);
+			if (s.p < s.end && *s.p == '"' &&
+			    (bit = known_key(&s, &kname))) {
+				/* the usual spelling: matched in place */
+			} else if (span_string(&s, &kp, &kn)) {
+				/* as it stands: no copy */
+				if (kn >= sizeof(key))
+					kn = sizeof(key) - 1;
+				memcpy(key, kp, kn);
+				key[kn] = '\0';
+			} else if (parse_string(&s, key, sizeof(key))) {
+				/* keys longer than any known one are unknown */
 				return -1;
+			} else {
+				kn = strlen(key);
+			}
 			if (expect(&s, ':'))
 				return -1;
-			for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(keys) && kname == key; i++)
 				if (key[0] == keys[i].name[0] &&
-				    !strcmp(key, keys[i].name)) {
+				    keys[i].len == kn &&
+				    !memcmp(key, keys[i].name, kn)) {
 					bit = keys[i].bit;
 					break;
 				}
 			if (bit & seen)
-				return fail(&s, "duplicate key \"%s\"", key);
+				return fail(&s, "duplicate key \"%s\"", kname);
 			seen |= bit;
-			if (parse_member(&s, key, bit, ev))
+			if (parse_member(&s, kname, bit, ev))
 				return -1;
 			ws(&s);
 			if (s.p < s.end && *s.p == ',') {
@@ -629,41 +910,76 @@ int tse_jsonl_write(FILE *f, const struct tse_event *ev)
 	return ferror(f) ? -1 : 0;
 }
 
+/* Read a megabyte at a time; a line never straddles more than a move. */
+#define READ_CHUNK (1 << 20)
+
 int tse_jsonl_feed_file(FILE *f, const char *name, struct tse_engine *e,
 			unsigned long *lines, char *err, size_t errlen)
 {
+	const size_t cap = READ_CHUNK + TSE_JSONL_MAX_LINE + 1;
 	char msg[256];
 	struct tse_event ev;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	char *buf, *start, *nl;
+	size_t fill = 0, n;
 	unsigned long ln = 0;
+	bool eof = false;
 	int r, ret = 0;
 
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	buf = malloc(cap);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	start = buf;
+	for (;;) {
+		nl = memchr(start, '\n', buf + fill - start);
+		if (!nl) {
+			n = buf + fill - start;
+			if (eof) {
+				if (!n)
+					break;
+				nl = buf + fill;	/* last line, no newline */
+			} else if (n > TSE_JSONL_MAX_LINE) {
+				snprintf(err, errlen, "%s:%lu: line longer than "
+					 "%d bytes", name, ln + 1,
+					 TSE_JSONL_MAX_LINE);
+				ret = -1;
+				break;
+			} else {
+				memmove(buf, start, n);
+				start = buf;
+				fill = n;
+				n = fread(buf + fill, 1, cap - fill, f);
+				if (!n) {
+					if (ferror(f)) {
+						snprintf(err, errlen,
+							 "%s: read error: %s",
+							 name, strerror(errno));
+						ret = -1;
+						break;
+					}
+					eof = true;
+				}
+				fill += n;
+				continue;
+			}
+		}
 		ln++;
-		if (len && line[len - 1] == '\n')
-			len--;
-		r = tse_jsonl_parse_line(line, len, &ev, msg, sizeof(msg));
+		r = tse_jsonl_parse_line(start, nl - start, &ev, msg,
+					 sizeof(msg));
+		start = nl < buf + fill ? nl + 1 : nl;
 		if (r < 0) {
 			snprintf(err, errlen, "%s:%lu: %s", name, ln, msg);
 			ret = -1;
 			break;
 		}
-		if (!r)
-			continue;
-		if (tse_feed(e, &ev)) {
+		if (r && tse_feed(e, &ev)) {
 			snprintf(err, errlen, "%s:%lu: out of memory", name, ln);
 			ret = -1;
 			break;
 		}
 	}
-	if (!ret && ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", name,
-			 strerror(errno));
-		ret = -1;
-	}
-	free(line);
+	free(buf);
 	if (lines)
 		*lines = ln;
 	return ret;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,134 @@ static void test_feed_file_error_location(void **state)
 	tse_free(e);
 }
 
+/*
+ * The reader's word-at-a-time paths (hex pointers, long integers, keys and
+ * names as they stand) against a plain reference, on random values built
+ * around the edges: widths 15-17 and 19-21, the bytes either side of each
+ * digit range, upper case, escapes.
+ */
+static const char hexish[] = "0123456789abcdefABCDEF/:@G`gxX ";
+
+static bool ref_hex(const char *v, uint64_t *out)
+{
+	uint64_t x = 0;
+	int n = 0;
+
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
+		v += 2;
+	for (; *v; v++, n++) {
+		int d;
+
+		if (*v >= '0' && *v <= '9')
+			d = *v - '0';
+		else if (*v >= 'a' && *v <= 'f')
+			d = *v - 'a' + 10;
+		else if (*v >= 'A' && *v <= 'F')
+			d = *v - 'A' + 10;
+		else
+			return false;
+		if (n >= 16)
+			return false;
+		x = x << 4 | d;
+	}
+	*out = x;
+	return n > 0;
+}
+
+static void test_fast_paths_agree(void **state)
+{
+	char line[256], v[40], err[256];
+	struct tse_event ev;
+	unsigned seed = 12345;
+	int i, j, len, r;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		uint64_t want;
+		bool ok;
+
+		seed = seed * 1103515245 + 12345;
+		len = 14 + (seed >> 16) % 6;
+		j = 0;
+		if ((seed >> 8) & 1) {
+			v[j++] = '0';
+			v[j++] = (seed >> 9) & 1 ? 'x' : 'X';
+		}
+		for (; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			/* mostly digits, now and then an edge byte */
+			v[j] = hexish[(seed >> 16) % ((seed >> 12) & 7 ? 22 : 31)];
+		}
+		v[j] = '\0';
+		ok = ref_hex(v, &want);
+		snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+			 "\"shm\":\"%s\"}", v);
+		r = parse(line, &ev, err);
+		if (ok) {
+			assert_int_equal(r, 1);
+			assert_true(ev.shm == want);
+		} else {
+			assert_int_equal(r, -1);
+			assert_non_null(strstr(err, "bad hex value"));
+		}
+	}
+	for (i = 0; i < 200000; i++) {
+		unsigned __int128 want = 0;
+		bool ok;
+
+		seed = seed * 1103515245 + 12345;
+		len = 1 + (seed >> 16) % 22;
+		for (j = 0; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			v[j] = (seed >> 16) % 64 ? (char)('0' + (seed >> 20) % 10)
+						 : "/:a"[(seed >> 24) % 3];
+			want = want * 10 + (unsigned)(v[j] - '0');
+		}
+		v[len] = '\0';
+		ok = strspn(v, "0123456789") == (size_t)len &&
+		     !(len > 1 && v[0] == '0') && want <= UINT64_MAX;
+		snprintf(line, sizeof(line), "{\"ts_ns\":%s,\"event\":\"kexec\"}",
+			 v);
+		r = parse(line, &ev, err);
+		if (ok) {
+			assert_int_equal(r, 1);
+			assert_true(ev.ts_ns == (uint64_t)want);
+		} else {
+			assert_int_equal(r, -1);
+		}
+	}
+	/* keys and names spelled with escapes mean the same */
+	assert_int_equal(parse("{\"ts\\u005fns\":5,\"ev\\u0065nt\":"
+			       "\"\\u0066ree\",\"sh\\u006d\":\"0x\\u0041\"}",
+			       &ev, err), 1);
+	assert_int_equal(ev.ts_ns, 5);
+	assert_int_equal(ev.type, TSE_FREE);
+	assert_true(ev.shm == 0xa);
+	/* a known key's prefix or extension is another key */
+	assert_int_equal(parse("{\"ts_nsx\":5,\"ts_n\":6,\"ts_ns\":7,"
+			       "\"event\":\"kexec\"}", &ev, err), 1);
+	assert_int_equal(ev.ts_ns, 7);
+	assert_int_equal(parse("{\"ts_ns\":7,\"event\":\"kexec\","
+			       "\"ts\\u005fns\":8}", &ev, err), -1);
+	assert_non_null(strstr(err, "duplicate key \"ts_ns\""));
+	assert_int_equal(parse("{\"ts_ns\":7,\"event\":\"registe\"}", &ev,
+			       err), -1);
+	assert_non_null(strstr(err, "unknown event \"registe\""));
+	assert_int_equal(parse("{\"ts_ns\":7,\"event\":\"kexec \"}", &ev,
+			       err), -1);
+	assert_int_equal(parse("{\"ts_ns\":7,\"event\":\"alloc\",\"shm\":"
+			       "\"0x1\",\"flags\":[\"POOL\",\"POOLS\"]}", &ev,
+			       err), -1);
+	assert_non_null(strstr(err, "unknown flag \"POOLS\""));
+	/* a caller longer than the field is cut, plain or not */
+	memset(v, 'a', 39);
+	v[39] = '\0';
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"shm\":\"0x1\",\"comm\":\"%s\"}", v);
+	assert_int_equal(parse(line, &ev, err), 1);
+	assert_int_equal(strlen(ev.comm), sizeof(ev.comm) - 1);
+}
+
 static void test_json_writer(void **state)
 {
 	char buf[512];
@@ -300,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_feed_file_error_location),
+		cmocka_unit_test(test_fast_paths_agree),
 		cmocka_unit_test(test_json_writer),
 	};
 
