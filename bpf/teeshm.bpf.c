@@ -37,6 +37,15 @@ const volatile __u64 id_key1;
 const volatile __u8 page_shift = 12;
 /* < 5.13, no bpf_for_each_map_elem: keep registered buffers in snap_slots */
 const volatile __u8 use_slots;
+/*
+ * Reader wakeups.  0: the ring buffer's own rule (wake a reader that has
+ * caught up: one wakeup per event when it keeps up).  Otherwise the reader
+ * polls every wake_ns and is woken only when wake_ns have passed since the
+ * last wakeup or wake_bytes wait: on a busy TEE, a wakeup per batch.
+ */
+const volatile __u64 wake_ns;
+const volatile __u64 wake_bytes = 1 << 16;
+__u64 last_wake_ns;
 
 /* TEE_SHM_* bits this program sets itself (old generation, no BTF) */
 #define OLD_SHM_REGISTER	(1U << 3)
@@ -194,8 +203,22 @@ static __always_inline struct teeshm_event *ev_new(u8 type, u8 api, u64 shm)
 
 static __always_inline void ev_send(struct teeshm_event *e)
 {
+	u64 flags = 0;
+
 	cnt_add(TEESHM_CNT_EVENTS, 1);
-	bpf_ringbuf_submit(e, 0);
+	if (wake_ns) {
+		u64 now = e->ts_ns;
+
+		if (e->type == TEESHM_EV_KEXEC || e->type == TEESHM_EV_SNAPSHOT ||
+		    now - last_wake_ns >= wake_ns ||
+		    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+			last_wake_ns = now;
+			flags = BPF_RB_FORCE_WAKEUP;
+		} else {
+			flags = BPF_RB_NO_WAKEUP;
+		}
+	}
+	bpf_ringbuf_submit(e, flags);
 }
 
 /*

@@ -371,8 +371,26 @@ static void stack_caller(int stacks_fd, const struct ksyms *ks, int stack_id,
 	}
 }
 
+/*
+ * Allocation sites repeat (a handful of call paths): each is symbolised
+ * once, and found again by its caller address and stack id.  Stack ids are
+ * stable (the stack map never reuses one); a kallsyms reload (a module came
+ * or went) starts a new generation.
+ */
+#define SITE_CACHE 64
+
+struct site {
+	uint64_t ip;
+	int32_t stack_id;
+	uint32_t gen;
+	char caller[TSE_CALLER_LEN];
+};
+
 struct tracer {
 	unsigned long modules_sum;	/* of /proc/modules, at the ksyms load */
+	uint32_t ks_gen;		/* generation of env.ks */
+	bool ks_checked;		/* modules looked at in this batch */
+	struct site sites[SITE_CACHE];
 	struct teeshm_bpf *skel;
 	struct live_env env;
 	struct tse_engine *eng;
@@ -411,6 +429,35 @@ static void ksyms_refresh(struct tracer *t)
 	ksyms_free(t->env.ks);
 	t->env.ks = ks;
 	t->modules_sum = sum;
+	t->ks_gen++;
+}
+
+/* The caller of an allocation, from the cache or symbolised once. */
+static void site_caller(struct tracer *t, const struct teeshm_event *e,
+			char *buf, size_t len)
+{
+	struct site *c;
+	uint64_t h = e->caller_ip ^ ((uint64_t)(uint32_t)e->stack_id << 32);
+
+	h ^= h >> 29;
+	h *= 0x9e3779b97f4a7c15ull;
+	c = &t->sites[h >> 58];		/* 64 entries */
+	if (c->gen == t->ks_gen && c->ip == e->caller_ip &&
+	    c->stack_id == e->stack_id) {
+		snprintf(buf, len, "%s", c->caller);
+		return;
+	}
+	/* a new site: a module loaded since may hold it (once per batch) */
+	if (!t->ks_checked) {
+		t->ks_checked = true;
+		ksyms_refresh(t);
+	}
+	stack_caller(t->stacks_fd, t->env.ks, e->stack_id, e->caller_ip,
+		     buf, len);
+	c->ip = e->caller_ip;
+	c->stack_id = e->stack_id;
+	c->gen = t->ks_gen;
+	snprintf(c->caller, sizeof(c->caller), "%s", buf);
 }
 
 static void to_tse(struct tracer *t, const struct teeshm_event *e,
@@ -455,11 +502,8 @@ static void to_tse(struct tracer *t, const struct teeshm_event *e,
 		o->has_cookie = true;
 		o->cookie = e->cookie;
 	}
-	if (e->type == TEESHM_EV_ALLOC) {
-		ksyms_refresh(t);
-		stack_caller(t->stacks_fd, t->env.ks, e->stack_id, e->caller_ip,
-			     o->caller, sizeof(o->caller));
-	}
+	if (e->type == TEESHM_EV_ALLOC)
+		site_caller(t, e, o->caller, sizeof(o->caller));
 }
 
 static void print_event(const struct tracer *t, const struct teeshm_event *e,
@@ -797,7 +841,7 @@ static int pin_all(struct teeshm_bpf *skel)
 static const char trace_usage[] =
 	"Usage: teeshm-trace trace [--json] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--duration SECS]\n"
-	"                          [--ring-size BYTES]\n"
+	"                          [--ring-size BYTES] [--latency MS]\n"
 	"\n"
 	"Attach to this kernel's TEE shm functions and stream events until\n"
 	"SIGINT/SIGTERM (or --duration).  The live table is pinned under\n"
@@ -814,13 +858,18 @@ static const char trace_usage[] =
 	"      --duration SECS stop after SECS seconds\n"
 	"      --ring-size B   event ring buffer bytes (power of two,\n"
 	"                      default 1048576)\n"
+	"      --latency MS    events reach this reader within MS ms\n"
+	"                      (default 100: it is woken once per batch);\n"
+	"                      0 wakes it for every event, at a context\n"
+	"                      switch per event on the traced CPU\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
 
 static const char agent_usage[] =
 	"Usage: teeshm-trace agent [--json] [-o FILE] [--no-console]\n"
-	"                          [--max-buffers N]\n"
+	"                          [--max-buffers N] [--ring-size BYTES]\n"
+	"                          [--latency MS]\n"
 	"       teeshm-trace agent --stop\n"
 	"\n"
 	"The always-on tracer (for a service started at early boot): like\n"
@@ -836,6 +885,8 @@ static const char agent_usage[] =
 	"      --no-console    no kexec snapshot on the console\n"
 	"      --max-buffers N live-table capacity (default 131072)\n"
 	"      --ring-size B   event ring buffer bytes (default 1048576)\n"
+	"      --latency MS    events reach the agent within MS ms\n"
+	"                      (default 100; 0: woken for every event)\n"
 	"      --stop          detach the pinned probes, remove the pins and\n"
 	"                      the agent's kprobe events\n"
 	"  -h, --help          this text\n"
@@ -851,10 +902,12 @@ int cmd_trace(int argc, char **argv)
 		{ "max-buffers", required_argument, NULL, 'm' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ring-size", required_argument, NULL, 'R' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tracer t = { .stacks_fd = -1 };
+	struct tracer t = { .stacks_fd = -1, .ks_gen = 1 };
+	unsigned long latency_ms = 100;
 	struct bpf_link *links[MAX_LINKS];
 	struct ring_buffer *rb = NULL;
 	bool pinned = false;
@@ -900,6 +953,14 @@ int cmd_trace(int argc, char **argv)
 					"--ring-size: expected a power of two "
 					"from 4096 to 1073741824 bytes");
 			break;
+		case 'L':
+			errno = 0;
+			latency_ms = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || latency_ms > 10000)
+				return usage_error(usage_text,
+					"--latency: expected milliseconds "
+					"from 0 to 10000");
+			break;
 		case 'd':
 			errno = 0;
 			duration = strtoul(optarg, &end, 10);
@@ -936,7 +997,8 @@ int cmd_trace(int argc, char **argv)
 				"or choose another name)" : "");
 			goto out;
 		}
-		setvbuf(t.rec, NULL, _IOLBF, 0);
+		/* written out after each batch of events (below) */
+		setvbuf(t.rec, NULL, _IOFBF, 1 << 16);
 	}
 	t.eng = tse_new();
 	if (!t.eng)
@@ -986,6 +1048,10 @@ int cmd_trace(int argc, char **argv)
 	bpf_map__set_max_entries(t.skel->maps.live, maxbuf);
 	if (ring)
 		bpf_map__set_max_entries(t.skel->maps.events, ring);
+	/* wake the reader per batch: at latency_ms, or a quarter ring */
+	t.skel->rodata->wake_ns = latency_ms * 1000000ULL;
+	t.skel->rodata->wake_bytes =
+		bpf_map__max_entries(t.skel->maps.events) / 4;
 	foreach = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 					  BPF_FUNC_for_each_map_elem, NULL) > 0;
 	t.skel->rodata->use_slots = !foreach;
@@ -1109,9 +1175,14 @@ run:
 			"layout); Ctrl-C to stop\n",
 			resumed ? nresumed : nlinks,
 			t.env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" : "5.18+");
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* one write per batch of events, not per line */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	while (!exiting) {
-		err = ring_buffer__poll(rb, 200);
+		t.ks_checked = false;
+		err = ring_buffer__poll(rb, latency_ms ? latency_ms : 200);
+		fflush(stdout);
+		if (t.rec)
+			fflush(t.rec);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "teeshm-trace: ring buffer poll: %s\n",
 				strerror(-err));
@@ -1121,6 +1192,7 @@ run:
 			break;
 	}
 	ring_buffer__consume(rb);
+	fflush(stdout);
 	{
 		int cfd = counters_fd;
 		uint64_t lost = counter(cfd, TEESHM_CNT_LOST);

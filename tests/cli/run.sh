@@ -24,6 +24,10 @@ expect "trace: --ring-size not a power of two" 2 "--ring-size: expected a power 
 	"$bin" trace --ring-size 5000
 expect "agent: --ring-size too small" 2 "--ring-size: expected a power of two" \
 	"$bin" agent --ring-size 1024
+expect "trace: --latency not a number" 2 "--latency: expected milliseconds" \
+	"$bin" trace --latency 1s
+expect "agent: --latency too large" 2 "--latency: expected milliseconds" \
+	"$bin" agent --latency 10001
 expect "check: bad --policy" 2 "--policy: expected warn or block" "$bin" check --policy sometimes
 expect "check: missing --config" 2 "/nonexistent.conf: No such file" "$bin" check --config /nonexistent.conf
 printf 'policy=block\ncolour=blue\n' >"$tmp/bad.conf"
