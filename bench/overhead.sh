@@ -41,12 +41,12 @@ if "none" not in t:
     sys.exit("no timings in the guest log")
 base = statistics.median(t["none"])
 print("client loop: %d rounds, %d repetitions, medians (TCG)" % (loops, len(t["none"])))
-print("  %-10s %12s %10s %14s" % ("mode", "loop ms", "ratio", "attach ms"))
-for mode in ["none", "teeshm", "teeshm-kernel", "bpftrace", "ftrace"]:
+print("  %-13s %12s %10s %14s" % ("mode", "loop ms", "ratio", "attach ms"))
+for mode in ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "bpftrace", "ftrace"]:
     if mode in t:
         md = statistics.median(t[mode])
         at = "%.0f" % (statistics.median(a[mode]) / 1e6) if mode in a else "-"
-        print("  %-10s %12.1f %9.3fx %14s" % (mode, md / 1e6, md / base, at))
+        print("  %-13s %12.1f %9.3fx %14s" % (mode, md / 1e6, md / base, at))
 caps = {}
 for l in lines:
     m = re.search(r"TBB mem cap=(\d+) memlock=(\d+)", l)
@@ -60,6 +60,19 @@ if sweep:
         md = statistics.median(t[mode])
         print("  %-8d %12.1f %9.3fx %10s" % (cap, md / 1e6, md / base,
               "%.0f" % (caps[cap] / cap) if cap in caps else "-"))
+for l in lines:
+    m = re.search(r"TBB wakeups rep=(\d+) n=(\d+) events=(\d+)", l)
+    if m:
+        print("teeshm-trace reader (rep %s): %s wakeups for %s events over the loop" % m.groups())
+probes = []
+for l in lines:
+    m = re.search(r"TBB probe name=(\S+) runs=(\d+) ns=(\d+)", l)
+    if m:
+        probes.append((m.group(1), int(m.group(2)), int(m.group(3))))
+if probes:
+    print("probe runs per client round and BPF run time (kernel.bpf_stats_enabled, TCG ns):")
+    for name, runs, ns in sorted(probes, key=lambda x: -x[1] * x[2]):
+        print("  %-24s %8.1f runs/round %8d ns/run" % (name, runs / loops, ns))
 if "slot" in mem:
     print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
 if "rss_kb" in mem:

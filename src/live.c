@@ -396,6 +396,7 @@ struct tracer {
 	struct tse_engine *eng;
 	FILE *rec;		/* -o FILE */
 	bool json;
+	bool quiet;		/* --quiet: no event lines */
 	int stacks_fd;
 	unsigned long nevents;
 };
@@ -577,13 +578,42 @@ static int handle_event(void *ctx, void *data, size_t len)
 		return 0;
 	t->nevents++;
 	to_tse(t, e, &o);
-	print_event(t, e, &o);
+	if (!t->quiet)
+		print_event(t, e, &o);
 	if (e->type == TEESHM_EV_SNAPSHOT)
 		return 0;	/* the engine takes its own snapshot at KEXEC */
 	tse_feed(t->eng, &o);
 	if (t->rec)
 		tse_jsonl_write(t->rec, &o);
 	return 0;
+}
+
+/*
+ * What each probe cost while tracing: the kernel counts runs and run time
+ * per program while kernel.bpf_stats_enabled is 1.
+ */
+static void probe_costs(struct teeshm_bpf *skel)
+{
+	struct bpf_program *p;
+	unsigned long shown = 0;
+
+	bpf_object__for_each_program(p, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    !info.run_cnt)
+			continue;
+		fprintf(stderr, "teeshm-trace: probe %s: %llu runs, %llu ns "
+			"each\n", bpf_program__name(p),
+			(unsigned long long)info.run_cnt,
+			(unsigned long long)(info.run_time_ns / info.run_cnt));
+		shown++;
+	}
+	if (!shown)
+		fprintf(stderr, "teeshm-trace: per-probe runs and cost: "
+			"sysctl kernel.bpf_stats_enabled=1 while tracing\n");
 }
 
 static volatile sig_atomic_t exiting;
@@ -839,7 +869,7 @@ static int pin_all(struct teeshm_bpf *skel)
 }
 
 static const char trace_usage[] =
-	"Usage: teeshm-trace trace [--json] [-o FILE] [--no-console]\n"
+	"Usage: teeshm-trace trace [--json | --quiet] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--duration SECS]\n"
 	"                          [--ring-size BYTES] [--latency MS]\n"
 	"\n"
@@ -848,6 +878,8 @@ static const char trace_usage[] =
 	TEESHM_PIN_DIR " for `status` and `check` while tracing runs.\n"
 	"\n"
 	"  -j, --json          one JSON object per event (hashed ids)\n"
+	"  -q, --quiet         no event lines (the live table, -o and the\n"
+	"                      findings at exit are unaffected)\n"
 	"  -o, --output FILE   record a JSONL trace for `replay` (a new\n"
 	"                      file: never overwritten; raw\n"
 	"                      addresses: a local file)\n"
@@ -867,7 +899,7 @@ static const char trace_usage[] =
 	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
 
 static const char agent_usage[] =
-	"Usage: teeshm-trace agent [--json] [-o FILE] [--no-console]\n"
+	"Usage: teeshm-trace agent [--json | --quiet] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--ring-size BYTES]\n"
 	"                          [--latency MS]\n"
 	"       teeshm-trace agent --stop\n"
@@ -881,6 +913,7 @@ static const char agent_usage[] =
 	"behaves like `trace`.\n"
 	"\n"
 	"  -j, --json          one JSON object per event (hashed ids)\n"
+	"  -q, --quiet         no event lines (as the systemd unit runs it)\n"
 	"  -o, --output FILE   record a JSONL trace\n"
 	"      --no-console    no kexec snapshot on the console\n"
 	"      --max-buffers N live-table capacity (default 131072)\n"
@@ -903,6 +936,7 @@ int cmd_trace(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ring-size", required_argument, NULL, 'R' },
 		{ "latency", required_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -926,10 +960,13 @@ int cmd_trace(int argc, char **argv)
 	int c, err, ret = EXIT_USAGE, pass;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jo:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jo:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			t.json = true;
+			break;
+		case 'q':
+			t.quiet = true;
 			break;
 		case 'o':
 			out = optarg;
@@ -977,6 +1014,9 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error(usage_text, "trace: unexpected argument");
+	if (t.quiet && t.json)
+		return usage_error(usage_text, "--quiet prints no events: "
+				   "--json has nothing to format");
 
 	if (out && !access(out, F_OK)) {
 		fprintf(stderr, "teeshm-trace: %s exists (a recording is never "
@@ -1217,6 +1257,8 @@ run:
 				tse_finding_name(fd[i].kind), fd[i].buf.shm,
 				fd[i].buf.size);
 		}
+		if (verbose && t.skel)
+			probe_costs(t.skel);
 		const struct tse_buf *snap;
 		size_t nsnap = tse_registered_at_last_kexec(t.eng, &snap);
 

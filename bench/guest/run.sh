@@ -57,11 +57,13 @@ for r in $(seq 1 "$REPS"); do
 	echo "TBB time mode=none rep=$r ns=$(run_loop)"
 
 	s=$(now)
-	$T trace --no-console >/dev/null 2>/tmp/t.err &
+	$T -v trace --no-console >/dev/null 2>/tmp/t.err &
 	p=$!
 	wait_for /tmp/t.err tracing
 	echo "TBB attach mode=teeshm rep=$r ns=$(($(now) - s))"
+	w0=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' /proc/$p/status)
 	echo "TBB time mode=teeshm rep=$r ns=$(run_loop)"
+	w1=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' /proc/$p/status)
 	if [ "$r" = 1 ]; then
 		# kernel memory per live-table slot: the preallocated hash map
 		for f in /proc/$p/fdinfo/*; do
@@ -73,6 +75,8 @@ for r in $(seq 1 "$REPS"); do
 	fi
 	kill -INT $p
 	wait $p
+	# how often the reader was woken, against the events it read
+	echo "TBB wakeups rep=$r n=$((w1 - w0)) events=$(sed -n 's/^teeshm-trace: \([0-9]*\) events.*/\1/p' /tmp/t.err)"
 
 	# the kernel side alone: an agent's pinned probes with no reader
 	$T agent >/dev/null 2>/tmp/a.err &
@@ -81,6 +85,15 @@ for r in $(seq 1 "$REPS"); do
 	kill -9 $p
 	wait $p 2>/dev/null
 	echo "TBB time mode=teeshm-kernel rep=$r ns=$(run_loop)"
+	$T agent --stop >/dev/null
+
+	# as deployed: the systemd unit's agent (--quiet), reading and pairing
+	$T agent --quiet >/dev/null 2>/tmp/a.err &
+	p=$!
+	wait_for /tmp/a.err tracing
+	echo "TBB time mode=teeshm-agent rep=$r ns=$(run_loop)"
+	kill -TERM $p
+	wait $p
 	$T agent --stop >/dev/null
 
 	s=$(now)
@@ -112,6 +125,18 @@ for r in $(seq 1 "$REPS"); do
 		echo "-:bench/${f}_r" >>$ev
 	done
 done
+# where the kernel side's time goes: runs and cost of each probe over one
+# loop (the kernel's BPF run statistics, on for this run only)
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+$T -v trace --no-console >/dev/null 2>/tmp/v.err &
+p=$!
+wait_for /tmp/v.err tracing
+run_loop >/dev/null
+kill -INT $p
+wait $p
+echo 0 >/proc/sys/kernel/bpf_stats_enabled
+sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/TBB probe name=\1 runs=\2 ns=\3/p' /tmp/v.err
+
 # live-table capacity sweep: the cost per event must not grow with it
 for r in $(seq 1 "$REPS"); do
 	for cap in 10 1000 100000; do

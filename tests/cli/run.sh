@@ -24,6 +24,8 @@ expect "trace: --ring-size not a power of two" 2 "--ring-size: expected a power 
 	"$bin" trace --ring-size 5000
 expect "agent: --ring-size too small" 2 "--ring-size: expected a power of two" \
 	"$bin" agent --ring-size 1024
+expect "trace: --quiet with --json" 2 "--quiet prints no events" \
+	"$bin" trace --quiet --json
 expect "trace: --latency not a number" 2 "--latency: expected milliseconds" \
 	"$bin" trace --latency 1s
 expect "agent: --latency too large" 2 "--latency: expected milliseconds" \

@@ -81,7 +81,7 @@ mkdir -p "$root/etc/systemd/system/teeshm-trace-agent.service.d"
 cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<'UNIT'
 [Service]
 ExecStart=
-ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent
+ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent --quiet
 UNIT
 # the testbed's unit and script
 install -m 0755 "$FWOUT/client/teeshm-client" "$root/usr/bin/teeshm-client"
