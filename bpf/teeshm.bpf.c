@@ -115,10 +115,17 @@ struct alloc_call {
 	s32 stack_id;
 	u8 api;
 	u8 flags_known;
+	u8 active;		/* a call is in progress */
 };
 
+/*
+ * Per-thread call state (alloc_calls, reg_calls, put_calls) is kept in LRU
+ * maps and reused in place: one insert per thread, then lookups only.  An
+ * insert and a delete per call cost a bucket lock and a free-list trip
+ * each, on every put of every buffer.  Threads that are gone age out.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
 	__type(value, struct alloc_call);
@@ -130,10 +137,11 @@ struct shm_call {
 	u64 pages;		/* registration: number of pages */
 	u8 api;
 	u8 released;		/* put without BTF: the shm was torn down */
+	u8 active;		/* reg_calls: a call is in progress */
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
 	__type(value, struct shm_call);
@@ -151,7 +159,7 @@ struct put_stack {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
 	__type(value, struct put_stack);
@@ -308,6 +316,8 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	if (lp)
 		return;
 	ac = bpf_map_lookup_elem(&alloc_calls, &t);
+	if (ac && !ac->active)
+		ac = NULL;
 	l.ts_alloc_ns = bpf_ktime_get_boot_ns();
 	l.state = TEESHM_LIVE_ALLOCATED;
 	l.flags_gen = flags_gen;
@@ -361,9 +371,10 @@ static __always_inline u64 entry_ret_ip(void *ctx)
 static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 				       u32 flags, bool flags_known)
 {
-	struct alloc_call ac = {};
+	struct alloc_call ac = {}, *p;
 	u32 t = tid();
 
+	ac.active = 1;
 	ac.api = api;
 	ac.ctx = tctx;
 	ac.size = size;
@@ -376,7 +387,11 @@ static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 	 * keep the return address.
 	 */
 	ac.caller_ip = entry_ret_ip(ctx);
-	bpf_map_update_elem(&alloc_calls, &t, &ac, BPF_ANY);
+	p = bpf_map_lookup_elem(&alloc_calls, &t);
+	if (p)
+		*p = ac;
+	else
+		bpf_map_update_elem(&alloc_calls, &t, &ac, BPF_ANY);
 	return 0;
 }
 
@@ -388,7 +403,7 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 	u64 inner;
 
 	ac = bpf_map_lookup_elem(&alloc_calls, &t);
-	if (!ac)
+	if (!ac || !ac->active)
 		return 0;
 	inner = ac->shm;
 	if (ret >= (u64)-4095) {
@@ -418,7 +433,7 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 		if (l && !l->caller_ip)
 			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
-	bpf_map_delete_elem(&alloc_calls, &t);
+	ac->active = 0;
 	return 0;
 }
 
@@ -516,13 +531,24 @@ int BPF_KRETPROBE(shm_register_exit, void *ret)
 
 /* -------------------------------------------- secure-world registration */
 
+/* This thread's (un)register call in progress: written in place. */
+static __always_inline void reg_call_set(u32 t, struct shm_call *c)
+{
+	struct shm_call *p = bpf_map_lookup_elem(&reg_calls, &t);
+
+	c->active = 1;
+	if (p)
+		*p = *c;
+	else
+		bpf_map_update_elem(&reg_calls, &t, c, BPF_ANY);
+}
+
 static __always_inline int reg_enter(void *ctx, u64 shm, u8 api, u64 pages)
 {
 	struct shm_call c = { .shm = shm, .api = api, .pages = pages };
-	u32 t = tid();
 
 	track_alloc(ctx, shm, TEESHM_API_NONE);
-	bpf_map_update_elem(&reg_calls, &t, &c, BPF_ANY);
+	reg_call_set(tid(), &c);
 	return 0;
 }
 
@@ -536,12 +562,12 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	u8 api;
 
 	c = bpf_map_lookup_elem(&reg_calls, &t);
-	if (!c)
+	if (!c || !c->active)
 		return 0;
 	shm = c->shm;
 	api = c->api;
 	pages = c->pages;
-	bpf_map_delete_elem(&reg_calls, &t);
+	c->active = 0;
 
 	l = bpf_map_lookup_elem(&live, &shm);
 	if (reg) {
@@ -623,7 +649,7 @@ int BPF_KPROBE(optee_unreg_enter, void *tctx, void *shm)
 	u32 t = tid();
 
 	put_teardown((u64)shm);
-	bpf_map_update_elem(&reg_calls, &t, &c, BPF_ANY);
+	reg_call_set(t, &c);
 	return 0;
 }
 
@@ -662,7 +688,7 @@ int BPF_KPROBE(ffa_unreg_enter, void *tctx, void *shm)
 	u32 t = tid();
 
 	put_teardown((u64)shm);
-	bpf_map_update_elem(&reg_calls, &t, &c, BPF_ANY);
+	reg_call_set(t, &c);
 	return 0;
 }
 
@@ -740,8 +766,6 @@ static __always_inline int put_pop(void)
 		shm = ps->e[i].shm;
 		released = ps->e[i].released;
 	}
-	if (!d)
-		bpf_map_delete_elem(&put_calls, &t);
 	if (!released || !shm)
 		return 0;
 	return release_done(shm, TEESHM_API_SHM_RELEASE);
