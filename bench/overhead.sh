@@ -13,13 +13,15 @@ cd "$(dirname "$0")/.."
 . tests/testbed/lib.sh
 loops=${1:-300}
 reps=${2:-5}
+# QUICK=1: teeshm-trace's modes only, for a quick look
+quick=${QUICK:+teeshm.quick=1}
 img=$TOP/build/bench-systemd
 make -s testbed >/dev/null
 GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
 dir=$img/run
 TESTBED_IMG=$img TESTBED_MEM=3G TESTBED_INITRD_ADDR=0x80000000 \
 	tests/testbed/run.sh bench --timeout 3600 --out "$dir" \
-	--append "teeshm.loops=$loops teeshm.reps=$reps"
+	--append "teeshm.loops=$loops teeshm.reps=$reps $quick"
 python3 - "$dir/console.log" "$loops" <<'PY'
 import re, statistics, sys
 lines = open(sys.argv[1], errors="replace").read().splitlines()
@@ -60,6 +62,10 @@ if sweep:
         md = statistics.median(t[mode])
         print("  %-8d %12.1f %9.3fx %10s" % (cap, md / 1e6, md / base,
               "%.0f" % (caps[cap] / cap) if cap in caps else "-"))
+for l in lines:
+    m = re.search(r"TBB cpu mode=(\S+) rep=(\d+) ticks=(\d+) hz=(\d+)", l)
+    if m:
+        print("%s reader CPU over the loop (rep %s): %d ms" % (m.group(1), m.group(2), int(m.group(3)) * 1000 // int(m.group(4))))
 for l in lines:
     m = re.search(r"TBB wakeups rep=(\d+) n=(\d+) events=(\d+)", l)
     if m:

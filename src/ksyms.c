@@ -60,6 +60,49 @@ static int cmp_ksym(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* One /proc/kallsyms line; false if it is not one. */
+static bool parse_line(const char *p, unsigned long long *addr, char *type,
+		       char *name, size_t nlen, char *mod, size_t mlen)
+{
+	unsigned long long a = 0;
+	size_t n;
+	int d;
+
+	for (n = 0; n < 17; n++, p++) {
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		a = a << 4 | d;
+	}
+	if (!n || n > 16 || *p != ' ' || !p[1] || p[2] != ' ')
+		return false;
+	*addr = a;
+	*type = p[1];
+	p += 3;
+	n = strcspn(p, " \t\n");
+	if (!n || n >= nlen)
+		return false;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	p += n;
+	mod[0] = '\0';
+	p += strspn(p, " \t");
+	if (*p == '[') {
+		p++;
+		n = strcspn(p, "]\n");
+		if (p[n] != ']' || n >= mlen)
+			return false;
+		memcpy(mod, p, n);
+		mod[n] = '\0';
+	}
+	return true;
+}
+
 struct ksyms *ksyms_load(const char *path)
 {
 	struct ksyms *ks;
@@ -78,12 +121,11 @@ struct ksyms *ksyms_load(const char *path)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		struct ksym *s;
-		int n;
 
-		mod[0] = '\0';
-		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name,
-			   mod);
-		if (n < 3)
+		/* "ADDR TYPE NAME[\t[MOD]]": text symbols only, by hand
+		 * (sscanf per line costs seconds under emulation) */
+		if (!parse_line(line, &addr, &type, name, sizeof(name), mod,
+				sizeof(mod)))
 			continue;
 		if (type != 't' && type != 'T' && type != 'W' && type != 'w')
 			continue;

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/perf_event.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -397,21 +399,34 @@ struct tracer {
 	FILE *rec;		/* -o FILE */
 	bool json;
 	bool quiet;		/* --quiet: no event lines */
+	uint64_t read_until;	/* boot-clock ns: this read stops after it */
 	int stacks_fd;
 	unsigned long nevents;
 };
 
-/* A cheap fingerprint of the loaded modules. */
+/*
+ * A cheap fingerprint of the loaded modules: each one's name and load
+ * address, the first and last fields of /proc/modules.  Not the whole
+ * line: a module's use count moves whenever /dev/tee0 is opened or closed,
+ * and kallsyms would be read again for nothing.
+ */
 static unsigned long modules_sum(void)
 {
 	unsigned long h = 5381;
 	FILE *f = fopen("/proc/modules", "r");
-	int c;
+	char line[512], *sp, *last;
 
 	if (!f)
 		return 0;
-	while ((c = getc(f)) != EOF)
-		h = h * 33 + c;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		sp = strchr(line, ' ');
+		last = strrchr(line, ' ');
+		for (char *p = line; *p && p != sp; p++)
+			h = h * 33 + (unsigned char)*p;
+		for (char *p = last ? last : line; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+	}
 	fclose(f);
 	return h;
 }
@@ -568,6 +583,16 @@ static void print_event(const struct tracer *t, const struct teeshm_event *e,
 	putchar('\n');
 }
 
+#define READ_STOP (-ECANCELED)
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct tracer *t = ctx;
@@ -580,12 +605,18 @@ static int handle_event(void *ctx, void *data, size_t len)
 	to_tse(t, e, &o);
 	if (!t->quiet)
 		print_event(t, e, &o);
-	if (e->type == TEESHM_EV_SNAPSHOT)
-		return 0;	/* the engine takes its own snapshot at KEXEC */
-	tse_feed(t->eng, &o);
-	if (t->rec)
-		tse_jsonl_write(t->rec, &o);
-	return 0;
+	if (e->type != TEESHM_EV_SNAPSHOT) {
+		/* (the engine takes its own snapshot at KEXEC) */
+		tse_feed(t->eng, &o);
+		if (t->rec)
+			tse_jsonl_write(t->rec, &o);
+	}
+	/*
+	 * An event newer than this read: stop here (it is handled).  libbpf
+	 * reads on while events keep coming, so on a busy TEE the reader
+	 * would never go back to sleep.
+	 */
+	return e->ts_ns > t->read_until ? READ_STOP : 0;
 }
 
 /*
@@ -941,6 +972,8 @@ int cmd_trace(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tracer t = { .stacks_fd = -1, .ks_gen = 1 };
+	int epfd = -1;
+	unsigned long nreads = 0;	/* batches read */
 	unsigned long latency_ms = 100;
 	struct bpf_link *links[MAX_LINKS];
 	struct ring_buffer *rb = NULL;
@@ -1215,22 +1248,52 @@ run:
 			"layout); Ctrl-C to stop\n",
 			resumed ? nresumed : nlinks,
 			t.env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" : "5.18+");
+	/*
+	 * Edge-triggered: woken by the probes' wakeups only (once per batch,
+	 * see --latency), and otherwise every latency_ms.  libbpf's own
+	 * level-triggered poll would return at once whenever an event has
+	 * arrived since the last read, so the reader would chase every event
+	 * on the traced CPU, wakeups or not.
+	 */
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, events_fd, &(struct epoll_event){
+			.events = EPOLLIN | EPOLLET })) {
+		fprintf(stderr, "teeshm-trace: epoll on the ring buffer: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	/* one write per batch of events, not per line */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	while (!exiting) {
+		struct epoll_event ev;
+
 		t.ks_checked = false;
-		err = ring_buffer__poll(rb, latency_ms ? latency_ms : 200);
+		if (epoll_wait(epfd, &ev, 1, latency_ms ? latency_ms : 200) < 0 &&
+		    errno != EINTR) {
+			fprintf(stderr, "teeshm-trace: ring buffer poll: %s\n",
+				strerror(errno));
+			break;
+		}
+		t.read_until = boot_ns();
+		err = ring_buffer__consume(rb);
+		if (err > 0 || err == READ_STOP)
+			nreads++;
+		if (err == READ_STOP)
+			err = 0;
 		fflush(stdout);
 		if (t.rec)
 			fflush(t.rec);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "teeshm-trace: ring buffer poll: %s\n",
+			fprintf(stderr, "teeshm-trace: ring buffer: %s\n",
 				strerror(-err));
 			break;
 		}
 		if (deadline && time(NULL) >= deadline)
 			break;
 	}
+	/* the rest, whatever its age */
+	t.read_until = UINT64_MAX;
 	ring_buffer__consume(rb);
 	fflush(stdout);
 	{
@@ -1248,6 +1311,15 @@ run:
 				" lost (ring buffer full), %" PRIu64
 				" untracked (live table full)\n", t.nevents,
 				lost, full);
+		if (verbose) {
+			struct rusage ru;
+
+			getrusage(RUSAGE_SELF, &ru);
+			fprintf(stderr, "teeshm-trace: read in %lu batches; "
+				"reader CPU %ld ms\n", nreads,
+				(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+				(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
+		}
 		for (i = 0; i < nf; i++) {
 			if (fd[i].kind == TSE_FIND_REGISTERED_AT_KEXEC)
 				continue;
@@ -1265,6 +1337,8 @@ run:
 		ret = nviol || nsnap ? EXIT_FINDINGS : EXIT_CLEAN;
 	}
 out:
+	if (epfd >= 0)
+		close(epfd);
 	ring_buffer__free(rb);
 	if (keep) {
 		/* the pins hold the probes and the maps: leave them attached */

@@ -11,6 +11,8 @@ for w in $(cat /proc/cmdline); do
 	case $w in
 	teeshm.loops=*) LOOPS=${w#*=} ;;
 	teeshm.reps=*) REPS=${w#*=} ;;
+	# quick: teeshm-trace's modes only (no bpftrace, ftrace or sweep)
+	teeshm.quick=1) QUICK=1 ;;
 	esac
 done
 T=/usr/sbin/teeshm-trace
@@ -31,6 +33,10 @@ run_loop() {
 	teeshm-client --loops "$LOOPS" --size 4096 >/dev/null 2>&1 || echo "TBB error client"
 	e=$(now)
 	echo $((e - s))
+}
+# CPU time (ticks) a process has used: utime + stime
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 # the same functions, the work a user would write: pair entry and return
@@ -62,8 +68,11 @@ for r in $(seq 1 "$REPS"); do
 	wait_for /tmp/t.err tracing
 	echo "TBB attach mode=teeshm rep=$r ns=$(($(now) - s))"
 	w0=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' /proc/$p/status)
+	c0=$(cpu_ticks $p)
 	echo "TBB time mode=teeshm rep=$r ns=$(run_loop)"
+	c1=$(cpu_ticks $p)
 	w1=$(awk '/^voluntary_ctxt_switches:/ { print $2 }' /proc/$p/status)
+	echo "TBB cpu mode=teeshm rep=$r ticks=$((c1 - c0)) hz=$(getconf CLK_TCK)"
 	if [ "$r" = 1 ]; then
 		# kernel memory per live-table slot: the preallocated hash map
 		for f in /proc/$p/fdinfo/*; do
@@ -77,6 +86,7 @@ for r in $(seq 1 "$REPS"); do
 	wait $p
 	# how often the reader was woken, against the events it read
 	echo "TBB wakeups rep=$r n=$((w1 - w0)) events=$(sed -n 's/^teeshm-trace: \([0-9]*\) events.*/\1/p' /tmp/t.err)"
+	sed -n 's/^teeshm-trace: read in \(.*\)/TBB reads rep='"$r"' \1/p' /tmp/t.err
 
 	# the kernel side alone: an agent's pinned probes with no reader
 	$T agent >/dev/null 2>/tmp/a.err &
@@ -91,10 +101,13 @@ for r in $(seq 1 "$REPS"); do
 	$T agent --quiet >/dev/null 2>/tmp/a.err &
 	p=$!
 	wait_for /tmp/a.err tracing
+	c0=$(cpu_ticks $p)
 	echo "TBB time mode=teeshm-agent rep=$r ns=$(run_loop)"
+	echo "TBB cpu mode=teeshm-agent rep=$r ticks=$(($(cpu_ticks $p) - c0)) hz=$(getconf CLK_TCK)"
 	kill -TERM $p
 	wait $p
 	$T agent --stop >/dev/null
+	[ -n "${QUICK:-}" ] && continue
 
 	s=$(now)
 	bpftrace -e "$BT" >/dev/null 2>/tmp/bt.err &
@@ -138,6 +151,7 @@ echo 0 >/proc/sys/kernel/bpf_stats_enabled
 sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/TBB probe name=\1 runs=\2 ns=\3/p' /tmp/v.err
 
 # live-table capacity sweep: the cost per event must not grow with it
+[ -n "${QUICK:-}" ] && REPS=0
 for r in $(seq 1 "$REPS"); do
 	for cap in 10 1000 100000; do
 		$T trace --no-console --max-buffers $cap >/dev/null 2>/tmp/t.err &
