@@ -314,8 +314,32 @@ static int parse_int(struct pstate *s, const char *key, bool allow_neg,
 {
 	bool neg = false;
 	uint64_t v = 0;
-	const char *start, *lim;
+	const char *start, *lim, *p = s->p;
 
+	/*
+	 * The usual: up to 18 digits, no sign, no leading zero, then ',' or
+	 * '}' (no overflow possible); anything else goes the long way.
+	 */
+	if (p < s->end && (unsigned)(*p - '0') < 10) {
+		lim = s->end - p > 18 ? p + 18 : s->end;
+		if (*p == '0') {
+			p++;
+		} else {
+			while (lim - p >= 8 && digits8(p, &v))
+				p += 8;
+			while (p < lim && (unsigned)(*p - '0') < 10)
+				v = v * 10 + (unsigned)(*p++ - '0');
+		}
+		if (p < s->end && (*p == ',' || *p == '}')) {
+			s->p = p;
+			if (uv)
+				*uv = v;
+			if (sv)
+				*sv = (int64_t)v;
+			return 0;
+		}
+		v = 0;
+	}
 	ws(s);
 	if (s->p < s->end && *s->p == '-') {
 		neg = true;
