@@ -20,10 +20,20 @@ struct strtab {			/* interned caller strings */
 	size_t n, cap, icap;
 };
 
+/*
+ * An index slot keeps the key next to the dense index: probing compares
+ * keys in the index's own cache lines and touches bufs once, on the hit
+ * (with hundreds of thousands of live buffers, each touch is a miss).
+ */
+struct islot {
+	uint64_t shm;
+	uint32_t i;		/* dense index + 1, 0 = empty */
+};
+
 struct tse_engine {
 	struct tse_buf *bufs;	/* dense, live buffers */
 	size_t nbufs, capbufs;
-	uint32_t *index;	/* slot -> dense index + 1, 0 = empty */
+	struct islot *index;	/* open addressing over bufs */
 	size_t icap;		/* power of two */
 
 	struct tse_finding *finds;
@@ -147,13 +157,11 @@ static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 	if (!e->icap)
 		return NULL;
 	j = slot_of(e, shm);
-	while (e->index[j]) {
-		struct tse_buf *b = &e->bufs[e->index[j] - 1];
-
-		if (b->shm == shm) {
+	while (e->index[j].i) {
+		if (e->index[j].shm == shm) {
 			if (slot)
 				*slot = j;
-			return b;
+			return &e->bufs[e->index[j].i - 1];
 		}
 		j = (j + 1) & (e->icap - 1);
 	}
@@ -162,16 +170,17 @@ static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 
 static int index_resize(struct tse_engine *e, size_t icap)
 {
-	uint32_t *ni = calloc(icap, sizeof(*ni));
+	struct islot *ni = calloc(icap, sizeof(*ni));
 	size_t i, j;
 
 	if (!ni)
 		return -ENOMEM;
 	for (i = 0; i < e->nbufs; i++) {
 		j = mix64(e->bufs[i].shm) & (icap - 1);
-		while (ni[j])
+		while (ni[j].i)
 			j = (j + 1) & (icap - 1);
-		ni[j] = i + 1;
+		ni[j].shm = e->bufs[i].shm;
+		ni[j].i = i + 1;
 	}
 	free(e->index);
 	e->index = ni;
@@ -191,7 +200,7 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 		 sizeof(*e->bufs)))
 		return NULL;
 	j = slot_of(e, shm);
-	while (e->index[j])
+	while (e->index[j].i)
 		j = (j + 1) & (e->icap - 1);
 	b = &e->bufs[e->nbufs];
 	memset(b, 0, sizeof(*b));
@@ -199,36 +208,37 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 	b->pid = -1;
 	b->caller = "";
 	b->generation = ++e->next_gen;
-	e->index[j] = ++e->nbufs;
+	e->index[j].shm = shm;
+	e->index[j].i = ++e->nbufs;
 	return b;
 }
 
 /* Remove the buffer at index slot s (backward-shift deletion). */
 static void remove_slot(struct tse_engine *e, size_t s)
 {
-	size_t di = e->index[s] - 1, last = e->nbufs - 1, j, k, home;
+	size_t di = e->index[s].i - 1, last = e->nbufs - 1, j, k, home;
 
 	/* move the last dense entry into the hole */
 	if (di != last) {
 		size_t ls = slot_of(e, e->bufs[last].shm);
 
-		while (e->index[ls] != last + 1)
+		while (e->index[ls].i != last + 1)
 			ls = (ls + 1) & (e->icap - 1);
 		e->bufs[di] = e->bufs[last];
-		e->index[ls] = di + 1;
+		e->index[ls].i = di + 1;
 	}
 	e->nbufs--;
 
 	/* close the gap in the probe sequence */
 	j = s;
 	for (;;) {
-		e->index[j] = 0;
+		e->index[j].i = 0;
 		k = j;
 		for (;;) {
 			k = (k + 1) & (e->icap - 1);
-			if (!e->index[k])
+			if (!e->index[k].i)
 				return;
-			home = slot_of(e, e->bufs[e->index[k] - 1].shm);
+			home = slot_of(e, e->index[k].shm);
 			/* can the entry at k move to j? */
 			if (j <= k ? (home <= j || home > k) :
 				     (home <= j && home > k))

@@ -7,9 +7,50 @@
 
 #include "json_writer.h"
 
+/*
+ * Output collects in w->buf and goes to the stream in one write when the
+ * buffer fills and whenever a top-level value is complete (depth 0, or
+ * jw_end_line()): callers never see a value half-written, and stdio is
+ * called once per value rather than once per character.
+ */
+static void jw_flush(struct jw *w)
+{
+	if (w->n) {
+		fwrite(w->buf, 1, w->n, w->f);
+		w->n = 0;
+	}
+}
+
+static void jw_put(struct jw *w, const void *p, size_t len)
+{
+	if (w->n + len > sizeof(w->buf)) {
+		jw_flush(w);
+		if (len > sizeof(w->buf)) {
+			fwrite(p, 1, len, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, p, len);
+	w->n += len;
+}
+
+static inline void jw_putc(struct jw *w, char c)
+{
+	if (w->n == sizeof(w->buf))
+		jw_flush(w);
+	w->buf[w->n++] = c;
+}
+
+/* after a value: a complete top-level one goes out */
+static inline void jw_done(struct jw *w)
+{
+	if (!w->depth)
+		jw_flush(w);
+}
+
 void jw_init(struct jw *w, FILE *f, bool pretty)
 {
-	memset(w, 0, sizeof(*w));
+	memset(w, 0, offsetof(struct jw, buf));	/* not the buffer */
 	w->f = f;
 	w->pretty = pretty;
 	w->first[0] = true;
@@ -21,9 +62,9 @@ static void indent(struct jw *w)
 
 	if (!w->pretty)
 		return;
-	fputc('\n', w->f);
+	jw_putc(w, '\n');
 	for (i = 0; i < w->depth; i++)
-		fputs("  ", w->f);
+		jw_put(w, "  ", 2);
 }
 
 /* Separator before a value (or a key). */
@@ -34,7 +75,7 @@ static void pre_value(struct jw *w)
 		return;
 	}
 	if (!w->first[w->depth])
-		fputc(',', w->f);
+		jw_putc(w, ',');
 	if (w->depth)
 		indent(w);
 	w->first[w->depth] = false;
@@ -43,7 +84,7 @@ static void pre_value(struct jw *w)
 static void open(struct jw *w, char c)
 {
 	pre_value(w);
-	fputc(c, w->f);
+	jw_putc(w, c);
 	if (w->depth < JW_MAX_DEPTH - 1)
 		w->depth++;
 	w->first[w->depth] = true;
@@ -57,7 +98,8 @@ static void close(struct jw *w, char c)
 		w->depth--;
 	if (!empty)
 		indent(w);
-	fputc(c, w->f);
+	jw_putc(w, c);
+	jw_done(w);
 }
 
 void jw_obj_begin(struct jw *w)
@@ -113,60 +155,76 @@ size_t jw_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes written as they are: printable ASCII but '"' and '\\' */
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char as_is[256] = {
+	R16(0), R16(0),					/* 0x00-0x1f */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20: '"' */
+	R16(1), R16(1),					/* 0x30-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x50: '\\' */
+	R16(1),						/* 0x60-0x6f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,	/* 0x7f */
+	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+};
+#undef R16
+
 void jw_strn(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, l;
 
 	pre_value(w);
-	fputc('"', w->f);
+	jw_putc(w, '"');
 	while (i < n) {
 		unsigned char c = s[i];
 		size_t run = i;
 
 		/* a run of bytes that need no escape, written at once */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x7f &&
-		       s[run] != '"' && s[run] != '\\')
+		while (run < n && as_is[s[run]])
 			run++;
 		if (run > i) {
-			fwrite(s + i, 1, run - i, w->f);
+			jw_put(w, s + i, run - i);
 			i = run;
 			continue;
 		}
 		switch (c) {
 		case '"':
-			fputs("\\\"", w->f);
+			jw_put(w, "\\\"", 2);
 			break;
 		case '\\':
-			fputs("\\\\", w->f);
+			jw_put(w, "\\\\", 2);
 			break;
 		case '\n':
-			fputs("\\n", w->f);
+			jw_put(w, "\\n", 2);
 			break;
 		case '\r':
-			fputs("\\r", w->f);
+			jw_put(w, "\\r", 2);
 			break;
 		case '\t':
-			fputs("\\t", w->f);
+			jw_put(w, "\\t", 2);
 			break;
 		default:
 			if (c < 0x20 || c == 0x7f) {
-				fprintf(w->f, "\\u%04x", c);
+				char u[8];
+
+				snprintf(u, sizeof(u), "\\u%04x", c);
+				jw_put(w, u, 6);
 			} else if (c >= 0x80) {
 				l = jw_utf8_len(s + i, n - i);
 				if (!l) {
-					fputs("\\ufffd", w->f);
+					jw_put(w, "\\ufffd", 6);
 				} else {
-					fwrite(s + i, 1, l, w->f);
+					jw_put(w, s + i, l);
 					i += l - 1;
 				}
 			} else {
-				fputc(c, w->f);
+				jw_putc(w, c);
 			}
 		}
 		i++;
 	}
-	fputc('"', w->f);
+	jw_putc(w, '"');
+	jw_done(w);
 }
 
 void jw_str(struct jw *w, const char *s)
@@ -177,9 +235,9 @@ void jw_str(struct jw *w, const char *s)
 void jw_key(struct jw *w, const char *key)
 {
 	jw_str(w, key);
-	fputc(':', w->f);
+	jw_putc(w, ':');
 	if (w->pretty)
-		fputc(' ', w->f);
+		jw_putc(w, ' ');
 	w->after_key = true;
 }
 
@@ -193,25 +251,39 @@ void jw_u64(struct jw *w, uint64_t v)
 		b[--i] = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	fwrite(b + i, 1, sizeof(b) - i, w->f);
+	jw_put(w, b + i, sizeof(b) - i);
+	jw_done(w);
 }
 
 void jw_s64(struct jw *w, int64_t v)
 {
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char b[21];
+	int i = sizeof(b);
+
 	pre_value(w);
-	fprintf(w->f, "%" PRId64, v);
+	do {
+		b[--i] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		b[--i] = '-';
+	jw_put(w, b + i, sizeof(b) - i);
+	jw_done(w);
 }
 
 void jw_bool(struct jw *w, bool v)
 {
 	pre_value(w);
-	fputs(v ? "true" : "false", w->f);
+	jw_put(w, v ? "true" : "false", v ? 4 : 5);
+	jw_done(w);
 }
 
 void jw_null(struct jw *w)
 {
 	pre_value(w);
-	fputs("null", w->f);
+	jw_put(w, "null", 4);
+	jw_done(w);
 }
 
 void jw_hex(struct jw *w, uint64_t v)
@@ -229,12 +301,14 @@ void jw_hex(struct jw *w, uint64_t v)
 	b[--i] = 'x';
 	b[--i] = '0';
 	b[--i] = '"';
-	fwrite(b + i, 1, sizeof(b) - i, w->f);
+	jw_put(w, b + i, sizeof(b) - i);
+	jw_done(w);
 }
 
 void jw_end_line(struct jw *w)
 {
-	fputc('\n', w->f);
+	jw_putc(w, '\n');
+	jw_flush(w);
 	w->depth = 0;
 	w->first[0] = true;
 	w->after_key = false;

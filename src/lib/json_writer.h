@@ -22,6 +22,8 @@ struct jw {
 	bool first[JW_MAX_DEPTH];	/* no member written yet at depth */
 	bool after_key;
 	bool pretty;
+	size_t n;			/* bytes waiting in buf */
+	char buf[1024];
 };
 
 void jw_init(struct jw *w, FILE *f, bool pretty);

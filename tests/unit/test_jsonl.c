@@ -398,6 +398,10 @@ static void test_json_writer(void **state)
 	jw_kstr(&w, "s", "a\"b\\c\n\x01\xff\xc3\xa9");
 	jw_ku64(&w, "u", 18446744073709551615ULL);
 	jw_ks64(&w, "i", -5);
+	jw_ks64(&w, "m", INT64_MIN);
+	jw_ks64(&w, "z", 0);
+	jw_khex(&w, "h", 0);
+	jw_khex(&w, "x", UINT64_MAX);
 	jw_key(&w, "a");
 	jw_arr_begin(&w);
 	jw_arr_end(&w);
@@ -414,7 +418,9 @@ static void test_json_writer(void **state)
 	fclose(f);
 	assert_string_equal(buf,
 		"{\"s\":\"a\\\"b\\\\c\\n\\u0001\\ufffd\xc3\xa9\","
-		"\"u\":18446744073709551615,\"i\":-5,\"a\":[],"
+		"\"u\":18446744073709551615,\"i\":-5,"
+		"\"m\":-9223372036854775808,\"z\":0,\"h\":\"0x0\","
+		"\"x\":\"0xffffffffffffffff\",\"a\":[],"
 		"\"b\":[true,null,\"0xff\",{}]}\n");
 }
 
