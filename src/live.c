@@ -585,12 +585,12 @@ static void print_event(const struct tracer *t, const struct teeshm_event *e,
 
 #define READ_STOP (-ECANCELED)
 
-static uint64_t boot_ns(void)
+static uint64_t now_boot_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -1275,7 +1275,7 @@ run:
 				strerror(errno));
 			break;
 		}
-		t.read_until = boot_ns();
+		t.read_until = now_boot_ns();
 		err = ring_buffer__consume(rb);
 		if (err > 0 || err == READ_STOP)
 			nreads++;
@@ -1471,14 +1471,6 @@ static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
 	if (cfd >= 0)
 		close(cfd);
 	return n;
-}
-
-static uint64_t now_boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /*

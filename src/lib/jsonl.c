@@ -622,6 +622,7 @@ enum {
 	K_COMM = 1 << 8, K_RET = 1 << 9, K_CALLER = 1 << 10, K_KIND = 1 << 11,
 };
 
+/* The known keys; known_key() below spells the same names for speed. */
 #define KEY(n, b) { n, sizeof(n) - 1, b }
 static const struct {
 	const char *name;
