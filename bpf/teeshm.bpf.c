@@ -319,6 +319,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	if (ac && !ac->active)
 		ac = NULL;
 	l.ts_alloc_ns = bpf_ktime_get_boot_ns();
+	l.shm = shm;
 	l.state = TEESHM_LIVE_ALLOCATED;
 	l.flags_gen = flags_gen;
 	l.pid = bpf_get_current_pid_tgid() >> 32;
@@ -700,6 +701,37 @@ int BPF_KRETPROBE(ffa_unreg_exit, int ret)
 
 /* ------------------------------------------------------------- release */
 
+/*
+ * The kernel released shm while the secure world still holds it: keep the
+ * entry, under an odd key (see teeshm_event.h), with its snapshot slot.
+ * No room: counted as untracked, so no verdict can be PASS.
+ */
+static __always_inline void orphan(u64 shm, struct teeshm_live *l)
+{
+	struct teeshm_live o = *l;
+	u64 key = shm | 1, *p;
+	u32 idx;
+
+	o.orphaned = 1;
+	o.shm = shm;
+	if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
+		/* this address was orphaned before (FF-A: new cookie) */
+		key = (bpf_ktime_get_boot_ns() << 1) | 1;
+		if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
+			cnt_add(TEESHM_CNT_LIVE_FULL, 1);
+			slot_put(l);
+			return;
+		}
+	}
+	cnt_add(TEESHM_CNT_ORPHANS, 1);
+	if (use_slots && l->slot) {
+		idx = l->slot - 1;
+		p = bpf_map_lookup_elem(&snap_slots, &idx);
+		if (p)
+			*p = key;
+	}
+}
+
 static __always_inline int release_done(u64 shm, u8 api)
 {
 	struct teeshm_event *e;
@@ -716,7 +748,10 @@ static __always_inline int release_done(u64 shm, u8 api)
 		ev_send(e);
 	}
 	if (l) {
-		slot_put(l);
+		if (l->state == TEESHM_LIVE_REGISTERED)
+			orphan(shm, l);
+		else
+			slot_put(l);
 		bpf_map_delete_elem(&live, &shm);
 	}
 	return 0;
@@ -821,9 +856,12 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 
 	if (l->state != TEESHM_LIVE_REGISTERED)
 		return;
+	if (l->orphaned)
+		shm = l->shm;	/* the key is not the address */
 	snap_count++;
 	e = ev_new(TEESHM_EV_SNAPSHOT, TEESHM_API_KEXEC, shm);
 	if (e) {
+		e->kind = l->orphaned;
 		e->size = l->size;
 		e->flags = l->flags;
 		e->cookie = l->cookie;
@@ -848,6 +886,9 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 		if (l->caller_ip)
 			bpf_printk("teeshm-trace: kexec-site id=%llx pid=%u site=%pB",
 				   id, l->pid, (void *)l->caller_ip);
+		if (l->orphaned)
+			bpf_printk("teeshm-trace: kexec-orphan id=%llx",
+				   id);
 	}
 }
 

@@ -95,7 +95,8 @@ struct teeshm_event {
 	teeshm_u8 type;		/* enum teeshm_ev_type */
 	teeshm_u8 api;		/* enum teeshm_api */
 	teeshm_u8 flags_gen;	/* enum teeshm_flags_gen */
-	teeshm_u8 kind;		/* enum teeshm_kexec_kind on kexec */
+	teeshm_u8 kind;		/* enum teeshm_kexec_kind on kexec; on a
+				 * snapshot: 1 if orphaned (see below) */
 	teeshm_u8 flags_known;	/* 1 if flags/size were read from the shm */
 	teeshm_u8 pad[3];
 	char comm[TEESHM_COMM_LEN];
@@ -104,6 +105,14 @@ struct teeshm_event {
 /*
  * State of a buffer in the in-kernel live table (BPF hash map keyed by the
  * struct tee_shm pointer).
+ *
+ * Orphans: a shm the kernel released while it was still registered (its
+ * unregistration failed, or was never tried) stays registered in the
+ * secure world, and nothing can unregister it any more.  Its entry moves
+ * to an odd key (struct tee_shm pointers are 8-byte aligned; the address
+ * may be reused by a new shm at once) with orphaned = 1 and state still
+ * REGISTERED, so every reader of the table counts it, and the kexec
+ * snapshot reports it.
  */
 enum teeshm_live_state {
 	TEESHM_LIVE_ALLOCATED = 1,
@@ -123,10 +132,11 @@ struct teeshm_live {
 	teeshm_u8 state;	/* enum teeshm_live_state */
 	teeshm_u8 flags_gen;
 	teeshm_u8 api;
-	teeshm_u8 pad;
+	teeshm_u8 orphaned;	/* released while registered (see above) */
 	char comm[TEESHM_COMM_LEN];
 	teeshm_u32 slot;	/* snapshot slot + 1 (old kernels), 0 none */
 	teeshm_u32 pad2;
+	teeshm_u64 shm;		/* struct tee_shm * (an orphan's key is not) */
 };
 
 /* Indexes of the counters array map */
@@ -139,6 +149,7 @@ enum teeshm_counter {
 	TEESHM_CNT_REG_FAILED,
 	TEESHM_CNT_KEXECS,
 	TEESHM_CNT_SNAP_FULL,	/* no snapshot slot left: kexec report partial */
+	TEESHM_CNT_ORPHANS,	/* released while registered (kept as orphans) */
 	TEESHM_CNT__MAX,
 };
 

@@ -63,7 +63,7 @@ struct metrics {
 	bool have_kind[N_KINDS + 1];
 	uint64_t findings[N_KINDS + 1];
 	bool have_lost;			/* live only */
-	uint64_t lost, untracked;
+	uint64_t lost, untracked, missed;
 	uint32_t seen_flags;		/* trace: to tell the generation */
 };
 
@@ -144,6 +144,12 @@ static void from_engine(struct metrics *m, const struct tse_engine *e)
 	m->source = "trace";
 	tse_get_stats(e, &st);
 	tse_walk_live(e, trace_walk, m);
+	/* released while registered: still registered at the end */
+	ns = tse_orphans(e, &snap);
+	for (i = 0; i < ns; i++) {
+		trace_walk(&snap[i], m);
+		m->tracked--;
+	}
 	m->have_counters = true;
 	m->registrations = st.registers;
 	m->unregistrations = st.unregisters;
@@ -220,10 +226,16 @@ static int from_live(struct metrics *m)
 	m->generation = gen_name(x.flags_gen);
 	m->tracked = x.n;
 	m->have_kind[TSE_FIND_PRIV_REGISTERED] = true;
+	m->have_kind[TSE_FIND_FREE_WHILE_REGISTERED] = true;
 	for (i = 0; i < x.n; i++) {
 		const struct live_export_buf *b = &x.bufs[i];
 		enum owner o;
 
+		if (b->orphaned) {
+			/* registered, but no longer alive in the kernel */
+			m->tracked--;
+			m->findings[TSE_FIND_FREE_WHILE_REGISTERED]++;
+		}
 		if (!b->registered)
 			continue;
 		o = owner_of(b->flags, b->api, b->caller);
@@ -241,6 +253,7 @@ static int from_live(struct metrics *m)
 		m->have_lost = true;
 		m->lost = x.counters[TEESHM_CNT_LOST];
 		m->untracked = x.counters[TEESHM_CNT_LIVE_FULL];
+		m->missed = x.probe_misses;
 	}
 	free(x.bufs);
 	/* The last kexec: the previous kernel's report in pstore, if any. */
@@ -353,8 +366,8 @@ static void prom_write(FILE *f, const struct metrics *m)
 		if (!any)
 			prom_head(f, "teeshm_findings", "gauge",
 				  "Findings by kind (live: priv_registered "
-				  "now, registered_at_kexec at the last "
-				  "kexec).");
+				  "and free_while_registered now, "
+				  "registered_at_kexec at the last kexec).");
 		any = true;
 		fprintf(f, "teeshm_findings{kind=\"%s\"} %" PRIu64 "\n",
 			tse_finding_name(k), m->findings[k]);
@@ -365,6 +378,9 @@ static void prom_write(FILE *f, const struct metrics *m)
 		prom_one(f, "teeshm_untracked_buffers_total", "counter",
 			 "Buffers not tracked (live table full).",
 			 m->untracked);
+		prom_one(f, "teeshm_missed_probe_hits_total", "counter",
+			 "Probe hits the kernel missed (events lost).",
+			 m->missed);
 	}
 }
 
@@ -421,6 +437,7 @@ static void json_write(FILE *f, const struct metrics *m)
 	if (m->have_lost) {
 		jw_ku64(&w, "lost_events", m->lost);
 		jw_ku64(&w, "untracked_buffers", m->untracked);
+		jw_ku64(&w, "missed_probe_hits", m->missed);
 	}
 	jw_obj_end(&w);
 	jw_end_line(&w);

@@ -764,11 +764,66 @@ static bool agent_mode;
 static char deferred_events[MAX_LINKS][96];
 static int ndeferred;
 
-static struct bpf_link *attach_deferred(struct bpf_program *p, const char *fn)
+/*
+ * Return probes in flight at once, per probed function.  The kernel's
+ * default is the number of possible CPUs (without CONFIG_PREEMPTION), so a
+ * return probe is missed whenever the function nests (5.10: tee_shm_release
+ * of the message buffer inside the release of a registered shm) or more
+ * tasks than CPUs sleep in it; a missed return loses a FREE or an ALLOC.
+ * Only tracefs kprobe events take a maxactive ("r<N>:").
+ */
+#define KRETPROBE_MAXACTIVE 256
+
+/* TEESHM_MAXACTIVE=N overrides it (tests make it miss on purpose). */
+static int kretprobe_maxactive(void)
+{
+	const char *v = getenv("TEESHM_MAXACTIVE");
+	long n;
+
+	if (!v || !*v)
+		return KRETPROBE_MAXACTIVE;
+	n = strtol(v, NULL, 10);
+	return n >= 1 && n <= 4096 ? n : KRETPROBE_MAXACTIVE;
+}
+
+/*
+ * Probe hits the kernel missed on the live tracer's or the agent's kprobe
+ * events (kprobe_profile: return probes without a free instance, and
+ * probes hit inside another probe): each is an event lost.
+ */
+static uint64_t probe_misses(void)
+{
+	char path[128], line[512], name[256];
+	unsigned long long hits, miss;
+	uint64_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kprobe_profile", tracefs());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %255s %llu %llu", name, &hits, &miss) != 3)
+			continue;
+		if (strncmp(name, "teeshm_", 7) || stale_event(name))
+			continue;
+		n += miss;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Attach p to fn through a tracefs kprobe event: a function of a module
+ * not loaded yet (armed when it loads: "mod:fn"), and every return probe
+ * (for its maxactive).  The event is removed at exit (the agent's stay).
+ */
+static struct bpf_link *attach_tracefs(struct bpf_program *p, const char *fn,
+				       bool later)
 {
 	bool ret = !strncmp(bpf_program__section_name(p), "kretprobe/", 10);
 	struct perf_event_attr attr = { 0 };
-	char name[96], line[256], path[256], idbuf[32];
+	char name[96], line[256], path[256], idbuf[32], kind[16];
 	struct bpf_link *l;
 	int fd, pfd, err;
 	ssize_t n;
@@ -784,8 +839,12 @@ static struct bpf_link *attach_deferred(struct bpf_program *p, const char *fn)
 	else
 		snprintf(name, sizeof(name), "teeshm_%d_%s%s", getpid(), fn,
 			 ret ? "_r" : "");
-	snprintf(line, sizeof(line), "%c:teeshm/%s %s:%s\n", ret ? 'r' : 'p',
-		 name, fn_module(fn), fn);
+	if (ret)
+		snprintf(kind, sizeof(kind), "r%d", kretprobe_maxactive());
+	else
+		snprintf(kind, sizeof(kind), "p");
+	snprintf(line, sizeof(line), "%s:teeshm/%s %s%s%s\n", kind, name,
+		 later ? fn_module(fn) : "", later ? ":" : "", fn);
 	err = kprobe_events_write(line);
 	if (err) {
 		errno = -err;
@@ -1172,7 +1231,10 @@ int cmd_trace(int argc, char **argv)
 			if (!bpf_program__autoload(p) || ret != !pass)
 				continue;
 			if (deferred(&t.env, prog_fn(p)))
-				l = attach_deferred(p, prog_fn(p));
+				l = attach_tracefs(p, prog_fn(p), true);
+			else if (ret && (l = attach_tracefs(p, prog_fn(p),
+							     false)))
+				;
 			else if (!strcmp(prog_fn(p), "pool_op_free"))
 				/* a static name: the one in optee.ko */
 				l = bpf_program__attach_kprobe(p, false,
@@ -1300,17 +1362,19 @@ run:
 		int cfd = counters_fd;
 		uint64_t lost = counter(cfd, TEESHM_CNT_LOST);
 		uint64_t full = counter(cfd, TEESHM_CNT_LIVE_FULL);
+		uint64_t missed = probe_misses();
 		const struct tse_finding *fd;
 		size_t nf, i, nviol = 0;
 
 		tse_finish(t.eng);
 		nf = tse_findings(t.eng, &fd);
 
-		if (lost || full || verbose)
+		if (lost || full || missed || verbose)
 			fprintf(stderr, "teeshm-trace: %lu events, %" PRIu64
 				" lost (ring buffer full), %" PRIu64
-				" untracked (live table full)\n", t.nevents,
-				lost, full);
+				" untracked (live table full), %" PRIu64
+				" probe hits missed by the kernel\n", t.nevents,
+				lost, full, missed);
 		if (verbose) {
 			struct rusage ru;
 
@@ -1420,7 +1484,7 @@ static int cmp_row(const void *a, const void *b)
 
 /* Read the pinned live table.  Returns the row count, or -1 (message printed). */
 static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
-		     uint64_t *full)
+		     uint64_t *full, uint64_t *missed)
 {
 	char path[128];
 	uint64_t key, next, *kp = NULL;
@@ -1457,7 +1521,9 @@ static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
 		kp = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v[n].v))
 			continue;	/* released meanwhile */
-		v[n++].shm = key;
+		/* an orphan's key is not its address (teeshm_event.h) */
+		v[n].shm = v[n].v.orphaned ? v[n].v.shm : key;
+		n++;
 	}
 	close(fd);
 	qsort(v, n, sizeof(*v), cmp_row);
@@ -1470,6 +1536,7 @@ static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
 	*full = cfd >= 0 ? counter(cfd, TEESHM_CNT_LIVE_FULL) : 0;
 	if (cfd >= 0)
 		close(cfd);
+	*missed = probe_misses();
 	return n;
 }
 
@@ -1565,9 +1632,10 @@ static int live_report(int argc, char **argv, bool is_check)
 	const char *usage = is_check ? check_usage : status_usage;
 	struct live_env env;
 	struct live_row *rows = NULL;
-	uint64_t lost = 0, full = 0, now, bytes = 0;
+	uint64_t lost = 0, full = 0, missed = 0, now, bytes = 0;
 	bool json = false, all = false, journal = false, conf_given = false;
 	int c, n, i, stacks_fd = -1, nreg = 0, npriv = 0, ret, nblock = 0;
+	int norphan = 0;
 	const char *conf = TEESHM_CONF, *policy_opt = NULL, *verdict;
 	struct tsp_config pol;
 	char perr[300];
@@ -1625,7 +1693,7 @@ static int live_report(int argc, char **argv, bool is_check)
 	ret = env_init(&env);
 	if (ret)
 		return ret;
-	n = read_live(&rows, &stacks_fd, &lost, &full);
+	n = read_live(&rows, &stacks_fd, &lost, &full, &missed);
 	if (n < 0) {
 		env_fini(&env);
 		return EXIT_USAGE;
@@ -1640,6 +1708,7 @@ static int live_report(int argc, char **argv, bool is_check)
 		if (rows[i].v.state != TEESHM_LIVE_REGISTERED)
 			continue;
 		nreg++;
+		norphan += rows[i].v.orphaned;
 		bytes += rows[i].v.size;
 		if (tse_flags_decode(rows[i].v.flags, rows[i].v.flags_gen) &
 		    TSE_F_PRIV)
@@ -1648,13 +1717,14 @@ static int live_report(int argc, char **argv, bool is_check)
 			nblock++;
 	}
 	/*
-	 * A buffer the live table had no room for is unknown: no clean
-	 * verdict can be given then (lost ring-buffer events do not matter
-	 * here: the table is kept in the kernel).
+	 * A buffer the live table had no room for is unknown, and so is one
+	 * whose probe the kernel missed: no clean verdict can be given then
+	 * (lost ring-buffer events do not matter here: the table is kept in
+	 * the kernel).
 	 */
 	if (nblock)
 		verdict = pol.policy == TSP_WARN ? "WARN" : "FAIL";
-	else if (full)
+	else if (full || missed)
 		verdict = "UNKNOWN";
 	else
 		verdict = "PASS";
@@ -1670,9 +1740,11 @@ static int live_report(int argc, char **argv, bool is_check)
 		jw_ku64(&w, "registered", nreg);
 		jw_ku64(&w, "registered_bytes", bytes);
 		jw_ku64(&w, "priv_registered", npriv);
-		jw_ku64(&w, "tracked", n);
+		jw_ku64(&w, "orphaned", norphan);
+		jw_ku64(&w, "tracked", n - norphan);
 		jw_ku64(&w, "lost_events", lost);
 		jw_ku64(&w, "untracked_live_full", full);
+		jw_ku64(&w, "probe_misses", missed);
 		jw_key(&w, "buffers");
 		jw_arr_begin(&w);
 	} else if (!is_check || nreg) {
@@ -1706,6 +1778,8 @@ static int live_report(int argc, char **argv, bool is_check)
 				jw_str(&w, names[k]);
 			jw_arr_end(&w);
 			jw_kstr(&w, "state", reg ? "registered" : "allocated");
+			if (l->orphaned)
+				jw_kbool(&w, "orphaned", true);
 			jw_ku64(&w, "pid", l->pid);
 			jw_kstr(&w, "comm", l->comm);
 			if (caller[0])
@@ -1716,7 +1790,8 @@ static int live_report(int argc, char **argv, bool is_check)
 			printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s "
 			       "%-16s %8.1f %s", rows[i].shm, l->size,
 			       tse_flags_str(cf, fl, sizeof(fl)),
-			       reg ? "registered" : "allocated", owner,
+			       l->orphaned ? "orphaned" : reg ? "registered" :
+			       "allocated", owner,
 			       now > since ? (now - since) / 1e9 : 0.0,
 			       caller[0] ? caller : "-");
 			if (verbose)
@@ -1735,20 +1810,36 @@ static int live_report(int argc, char **argv, bool is_check)
 			       "table full, see --max-buffers): %d registered "
 			       "buffer%s seen, the rest cannot be known\n", full,
 			       full == 1 ? "" : "s", nreg, nreg == 1 ? "" : "s");
+		else if (is_check && !nblock && missed)
+			printf("UNKNOWN: the kernel missed %" PRIu64 " probe "
+			       "hit%s (events lost): %d registered buffer%s "
+			       "seen, the rest cannot be known\n", missed,
+			       missed == 1 ? "" : "s", nreg,
+			       nreg == 1 ? "" : "s");
 		else if (is_check)
 			printf("%s: %d buffer%s (%" PRIu64 " bytes) registered "
-			       "with the secure world%s%s\n",
+			       "with the secure world%s%s%s\n",
 			       verdict, nreg, nreg == 1 ? "" : "s",
 			       bytes, npriv ? ", driver-private (PRIV) among them"
 					    : "",
+			       norphan ? ", orphaned ones (released while "
+					 "registered) among them" : "",
 			       nreg > nblock ? " (some allowed by policy)" : "");
 		else
 			printf("%d registered, %" PRIu64 " bytes; %d tracked\n",
-			       nreg, bytes, n);
-		if (lost || full)
+			       nreg, bytes, n - norphan);
+		if (norphan && !is_check)
+			printf("%d of them orphaned: released by the kernel "
+			       "while registered, the secure world holds %s "
+			       "until it reboots\n", norphan,
+			       norphan == 1 ? "it" : "them");
+		/* (an UNKNOWN verdict has said it already) */
+		if ((lost || full || missed) &&
+		    !(is_check && !strcmp(verdict, "UNKNOWN")))
 			printf("warning: %" PRIu64 " events lost, %" PRIu64
-			       " buffers untracked (live table full): the "
-			       "table may be incomplete\n", lost, full);
+			       " buffers untracked (live table full), %" PRIu64
+			       " probe hits missed by the kernel: the table "
+			       "may be incomplete\n", lost, full, missed);
 	}
 	if (is_check && journal)
 		check_journal(verdict, &pol, nreg, nblock, bytes, rows, n);
@@ -1882,7 +1973,7 @@ int live_read_export(struct live_export *x)
 	ret = env_init(&env);
 	if (ret)
 		return ret;
-	n = read_live(&rows, &stacks_fd, &lost, &full);
+	n = read_live(&rows, &stacks_fd, &lost, &full, &x->probe_misses);
 	if (n < 0) {
 		env_fini(&env);
 		return EXIT_USAGE;
@@ -1902,6 +1993,7 @@ int live_read_export(struct live_export *x)
 		b->flags = tse_flags_decode(l->flags, l->flags_gen);
 		b->api = l->api;
 		b->registered = l->state == TEESHM_LIVE_REGISTERED;
+		b->orphaned = l->orphaned;
 		if (b->registered)
 			stack_caller(stacks_fd, env.ks, l->stack_id,
 				     l->caller_ip, b->caller, sizeof(b->caller));

@@ -32,6 +32,7 @@ struct live_export_buf {
 	uint32_t flags;		/* canonical TSE_F_* */
 	uint8_t api;		/* enum teeshm_api of the allocation */
 	bool registered;
+	bool orphaned;		/* released while registered (still is) */
 	char caller[TSE_CALLER_LEN];	/* allocation site; registered only */
 };
 
@@ -41,6 +42,7 @@ struct live_export {
 	int flags_gen;			/* enum teeshm_flags_gen */
 	bool have_counters;
 	uint64_t counters[TEESHM_CNT__MAX];	/* enum teeshm_counter */
+	uint64_t probe_misses;		/* kprobe hits the kernel missed */
 };
 
 /*

@@ -36,6 +36,8 @@ static void json_buf(struct jw *w, const struct tse_buf *b)
 	if (b->caller[0])
 		jw_kstr(w, "caller", b->caller);
 	jw_kbool(w, "registered", b->registered);
+	if (b->freed)	/* released while registered: an orphan */
+		jw_kbool(w, "freed", true);
 	jw_kbool(w, "seen_alloc", b->seen_alloc);
 }
 
@@ -62,9 +64,10 @@ static void human_buf(FILE *f, const struct tse_buf *b)
 {
 	char fl[160];
 
-	fprintf(f, "  0x%016" PRIx64 " %8" PRIu64 " %-24s %-16s %s\n", b->shm,
-		b->size, tse_flags_str(b->flags, fl, sizeof(fl)),
-		b->comm[0] ? b->comm : "-", b->caller[0] ? b->caller : "");
+	fprintf(f, "  0x%016" PRIx64 " %8" PRIu64 " %-24s %-16s %s%s\n",
+		b->shm, b->size, tse_flags_str(b->flags, fl, sizeof(fl)),
+		b->comm[0] ? b->comm : "-", b->caller[0] ? b->caller : "",
+		b->freed ? " (freed while registered)" : "");
 }
 
 static int human_end_cb(const struct tse_buf *b, void *arg)
@@ -83,14 +86,15 @@ int report_engine(FILE *f, const struct tse_engine *e, bool json,
 		  const char *source)
 {
 	const struct tse_finding *fd;
-	const struct tse_buf *snap;
+	const struct tse_buf *snap, *orph;
 	struct tse_stats st;
-	size_t nf, ns, i, nviol = 0;
+	size_t nf, ns, no, i, nviol = 0;
 	struct end_ctx c = { NULL, f, 0 };
 	struct jw w;
 
 	nf = tse_findings(e, &fd);
 	ns = tse_registered_at_last_kexec(e, &snap);
+	no = tse_orphans(e, &orph);
 	tse_get_stats(e, &st);
 	for (i = 0; i < nf; i++)
 		if (fd[i].kind != TSE_FIND_REGISTERED_AT_KEXEC)
@@ -115,6 +119,8 @@ int report_engine(FILE *f, const struct tse_engine *e, bool json,
 		jw_arr_begin(&w);
 		c.w = &w;
 		tse_walk_live(e, json_end_cb, &c);
+		for (i = 0; i < no; i++)
+			json_end_cb(&orph[i], &c);
 		jw_arr_end(&w);
 		jw_key(&w, "violations");
 		jw_arr_begin(&w);
@@ -154,6 +160,8 @@ int report_engine(FILE *f, const struct tse_engine *e, bool json,
 			}
 		}
 		tse_walk_live(e, human_end_cb, &c);
+		for (i = 0; i < no; i++)
+			human_end_cb(&orph[i], &c);
 		fprintf(f, "verdict: %s\n", nviol || ns ? "FAIL" : "PASS");
 	}
 	return nviol || ns ? 1 : 0;

@@ -25,6 +25,7 @@ struct kx_entry {
 	uint64_t size;
 	uint32_t flags;
 	int32_t pid;
+	bool orphaned;		/* released while registered */
 	char site[128];
 };
 
@@ -103,6 +104,13 @@ static int kx_parse(FILE *f, struct kx_report *r)
 				e->pid = pid;
 				snprintf(e->site, sizeof(e->site), "%s", site);
 			}
+		} else if (sscanf(p, "orphan id=%16[0-9a-f]", id) == 1) {
+			struct kx_entry *e;
+
+			snprintf(id, sizeof(id), "%016llx", strtoull(id, NULL, 16));
+			e = kx_find(r, id);
+			if (e)
+				e->orphaned = true;
 		} else if (sscanf(p, "end registered=%u lost=%llu", &reg,
 				  &lost) == 2) {
 			r->complete = true;
@@ -279,6 +287,8 @@ int cmd_last_kexec(int argc, char **argv)
 				jw_ks64(&w, "pid", r.v[i].pid);
 			if (r.v[i].site[0])
 				jw_kstr(&w, "site", r.v[i].site);
+			if (r.v[i].orphaned)
+				jw_kbool(&w, "orphaned", true);
 			jw_obj_end(&w);
 		}
 		jw_arr_end(&w);
@@ -289,9 +299,11 @@ int cmd_last_kexec(int argc, char **argv)
 		       "secure world%s\n", r.kind, r.n, r.n == 1 ? "" : "s",
 		       r.complete ? "" : " (report cut short)");
 		for (i = 0; i < r.n; i++)
-			printf("  id %s %8" PRIu64 " bytes  flags 0x%x  %s\n",
+			printf("  id %s %8" PRIu64 " bytes  flags 0x%x  %s%s\n",
 			       r.v[i].id, r.v[i].size, r.v[i].flags,
-			       r.v[i].site[0] ? r.v[i].site : "");
+			       r.v[i].site[0] ? r.v[i].site : "",
+			       r.v[i].orphaned ? " (released while registered)"
+					       : "");
 		if (r.lost)
 			printf("warning: %" PRIu64 " events were lost before "
 			       "the kexec\n", r.lost);

@@ -42,6 +42,10 @@ struct tse_engine {
 	struct tse_buf *snap;	/* registered at the last kexec */
 	size_t nsnap, capsnap;
 
+	/* released while registered: the secure world still holds them */
+	struct tse_buf *orphans;
+	size_t norphans, caporphans;
+
 	struct strtab callers;
 	struct tse_stats st;
 	uint32_t next_gen;
@@ -399,6 +403,16 @@ static int on_free(struct tse_engine *e, const struct tse_event *ev)
 		b->freed = true;
 		err = add_finding(e, TSE_FIND_FREE_WHILE_REGISTERED, ev->ts_ns,
 				  b);
+		/*
+		 * Nothing can unregister it now: it stays registered in
+		 * every later snapshot (the address may come back as a new
+		 * buffer at once).
+		 */
+		if (!err && grow((void **)&e->orphans, &e->caporphans,
+				 e->norphans + 1, sizeof(*e->orphans)))
+			err = -ENOMEM;
+		if (!err)
+			e->orphans[e->norphans++] = *b;
 	}
 	remove_slot(e, s);
 	return err;
@@ -425,6 +439,14 @@ static int on_kexec(struct tse_engine *e, const struct tse_event *ev)
 			 sizeof(*e->snap)))
 			return -ENOMEM;
 		e->snap[e->nsnap++] = e->bufs[i];
+	}
+	if (e->norphans) {
+		if (grow((void **)&e->snap, &e->capsnap,
+			 e->nsnap + e->norphans, sizeof(*e->snap)))
+			return -ENOMEM;
+		memcpy(e->snap + e->nsnap, e->orphans,
+		       e->norphans * sizeof(*e->snap));
+		e->nsnap += e->norphans;
 	}
 	if (e->nsnap)
 		qsort(e->snap, e->nsnap, sizeof(*e->snap), cmp_buf);
@@ -502,6 +524,7 @@ void tse_free(struct tse_engine *e)
 	free(e->index);
 	free(e->finds);
 	free(e->snap);
+	free(e->orphans);
 	strtab_free(&e->callers);
 	free(e);
 }
@@ -515,6 +538,12 @@ size_t tse_findings(const struct tse_engine *e, const struct tse_finding **out)
 size_t tse_kexec_count(const struct tse_engine *e)
 {
 	return e->st.kexecs;
+}
+
+size_t tse_orphans(const struct tse_engine *e, const struct tse_buf **out)
+{
+	*out = e->orphans;
+	return e->norphans;
 }
 
 size_t tse_registered_at_last_kexec(const struct tse_engine *e,
@@ -568,6 +597,11 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 			st->registered_now++;
 			st->registered_bytes += e->bufs[i].size;
 		}
+	}
+	st->orphans = e->norphans;
+	for (i = 0; i < e->norphans; i++) {
+		st->registered_now++;
+		st->registered_bytes += e->orphans[i].size;
 	}
 }
 

@@ -135,7 +135,10 @@ void tse_free(struct tse_engine *e);
  * - unregister of an address not registered -> unregister_unknown; with
  *   ret != 0 the buffer stays registered.
  * - free: the release completed; registered at that point ->
- *   free_while_registered.  Free of an unknown address is ignored.
+ *   free_while_registered, and the buffer becomes an orphan: still
+ *   registered in the secure world, with nothing left to unregister it, it
+ *   is in every later kexec snapshot (freed = true).  Free of an unknown
+ *   address is ignored.
  * - kexec: every buffer registered now -> registered_at_kexec.
  * - tse_finish(): a buffer still alive whose last registration failed and
  *   was never cleaned up -> failed_register.
@@ -162,6 +165,13 @@ size_t tse_kexec_count(const struct tse_engine *e);
 size_t tse_registered_at_last_kexec(const struct tse_engine *e,
 				    const struct tse_buf **out);
 
+/*
+ * Orphans: buffers released while registered (freed = true), in the order
+ * they were released.  Returns the count; *out valid until the next
+ * tse_feed().
+ */
+size_t tse_orphans(const struct tse_engine *e, const struct tse_buf **out);
+
 /* Walk the buffers alive now (not freed), sorted by shm; cb returns non-zero to stop. */
 typedef int (*tse_walk_fn)(const struct tse_buf *b, void *arg);
 void tse_walk_live(const struct tse_engine *e, tse_walk_fn cb, void *arg);
@@ -171,7 +181,8 @@ struct tse_stats {
 	uint64_t events;
 	uint64_t allocs, registers, unregisters, frees, kexecs;
 	uint64_t register_failures, unregister_failures;
-	uint64_t live, registered_now, registered_bytes;
+	uint64_t live, registered_now, registered_bytes;	/* with orphans */
+	uint64_t orphans;	/* released while registered */
 };
 void tse_get_stats(const struct tse_engine *e, struct tse_stats *st);
 

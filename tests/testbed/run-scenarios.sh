@@ -17,6 +17,11 @@
 #   8 faults  no capabilities (the message names them), a ring buffer
 #             overflow (lost, counted, reported; the table still right), a
 #             full live table (never PASS: UNKNOWN), rmmod under the tracer
+#   9 orphan  a secure world that answers one unregistration per kernel
+#             BUSY (keeps it): the kernel frees the shm anyway; status,
+#             check and the kexec report keep it, and equal the secure world
+#  10 missed  5.10, return probes with one instance: the kernel misses the
+#             nested ones; counted, and `check` never says PASS
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -53,6 +58,8 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 
 # Every scenario on each kernel generation (TESTBED_KERNELS, default both),
 # with the same teeshm-trace binary.
+busy_fw=$FWOUT/fw-busy/fw.bin
+make -s -C tests/testbed/fw O="$FWOUT/fw-busy" UNREG_BUSY=1 >/dev/null || busy_fw=
 for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 	export TESTBED_KERNEL=$kern
 	. tests/testbed/lib.sh
@@ -69,6 +76,9 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 			--append teeshm.btf=none
 		VERIFY_ARGS="--kexecs 1 --label 5.10-stock-nobtf --no-pstore" \
 			scenario kexec-nobtf kexec trace --kexecs 1 --append teeshm.btf=none
+		# 10: one return-probe instance: the nested release is missed
+		VERIFY_ARGS="--kexecs 1 --expect-misses --no-pstore" \
+			scenario missed kexec trace --kexecs 1 --append teeshm.maxactive=1
 	else
 		VERIFY_ARGS="--kexecs 1 --label 6.1-stock" scenario kexec kexec trace --kexecs 1
 		# the secure world's bookkeeping is finite: room for 2 registrations
@@ -93,6 +103,16 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 				scenario systemd-$pol systemd systemd --timeout 180 \
 				--append teeshm.policy=$pol
 		done
+	fi
+	# 9: the kernel frees a buffer the secure world kept (BUSY)
+	if [ -n "$busy_fw" ]; then
+		extra=
+		[ "$kern" = 5.10 ] && extra=--no-pstore
+		TESTBED_FW=$busy_fw VERIFY_ARGS="--kexecs 1 --expect-orphan --expect some $extra" \
+			scenario orphan kexec trace --kexecs 1
+	else
+		echo "  firmware with UNREG_BUSY=1 did not build   FAIL"
+		fail=$((fail + 1))
 	fi
 done
 echo "$pass passed, $fail failed"

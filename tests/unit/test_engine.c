@@ -330,6 +330,61 @@ static void test_free_while_registered(void **state)
 	tse_free(e);
 }
 
+/*
+ * Released while registered: the secure world still holds it, so it stays
+ * in every later snapshot and in the registered count (an orphan), even
+ * when its address comes back as a new buffer at once.
+ */
+static void test_orphan_in_snapshot(void **state)
+{
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *snap, *orph;
+	struct tse_stats st;
+	size_t i, n;
+	int orphans = 0, fresh = 0;
+
+	(void)state;
+	feed(e, TSE_ALLOC, 0x9000, 8192, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	feed(e, TSE_UNREGISTER, 0x9000, 0, 0, -16);	/* busy: kept */
+	feed(e, TSE_FREE, 0x9000, 0, 0, 0);
+	assert_int_equal(count_kind(e, TSE_FIND_FREE_WHILE_REGISTERED), 1);
+	/* the address comes back, registered and released cleanly */
+	feed(e, TSE_ALLOC, 0x9000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_REGISTER, 0x9000, 0, 0, 0);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(st.orphans, 1);
+	assert_int_equal(st.registered_now, 2);
+	assert_int_equal(st.registered_bytes, 8192 + 4096);
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	n = tse_registered_at_last_kexec(e, &snap);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(snap[i].shm, 0x9000);
+		if (snap[i].freed) {
+			orphans++;
+			assert_int_equal(snap[i].size, 8192);
+		} else {
+			fresh++;
+			assert_int_equal(snap[i].size, 4096);
+		}
+	}
+	assert_int_equal(orphans, 1);
+	assert_int_equal(fresh, 1);
+	feed(e, TSE_UNREGISTER, 0x9000, 0, 0, 0);
+	feed(e, TSE_FREE, 0x9000, 0, 0, 0);
+	/* only the orphan is left, at the next kexec too */
+	feed(e, TSE_KEXEC, 0, 0, 0, 0);
+	n = tse_registered_at_last_kexec(e, &snap);
+	assert_int_equal(n, 1);
+	assert_true(snap[0].freed);
+	assert_int_equal(tse_orphans(e, &orph), 1);
+	assert_int_equal(orph[0].size, 8192);
+	assert_int_equal(count_kind(e, TSE_FIND_FREE_WHILE_REGISTERED), 1);
+	tse_free(e);
+}
+
 /* Trace started late: register without alloc, seen_alloc false. */
 static void test_register_without_alloc(void **state)
 {
@@ -466,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_double_register),
 		cmocka_unit_test(test_unregister_unknown),
 		cmocka_unit_test(test_free_while_registered),
+		cmocka_unit_test(test_orphan_in_snapshot),
 		cmocka_unit_test(test_register_without_alloc),
 		cmocka_unit_test(test_bad_event_type),
 		cmocka_unit_test(test_many_buffers),

@@ -15,6 +15,8 @@ for w in $(cat /proc/cmdline); do
 	case $w in
 	teeshm.kexecs=*) kexecs=${w#*=} ;;
 	teeshm.hold=*) hold=${w#*=} ;;
+	# fault: return probes with this few instances (the kernel misses some)
+	teeshm.maxactive=*) export TEESHM_MAXACTIVE=${w#*=} ;;
 	# none: run without the external BTF (5.10: pairing from arguments)
 	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf; nobtf=1 ;;
 	esac
@@ -85,6 +87,16 @@ $T --verbose status | sed 's/^/TBH /'
 grep -E " optee_rng_init| set_current_rng" /proc/kallsyms | sed 's/^/TBK /'
 [ -n "${cpid:-}" ] && wait "$cpid"
 check client-hold $? "$(tail -n1 /tmp/client.out | tr ' ' '_')"
+# after the client's release: what is left registered (orphans: released
+# by the kernel while the secure world kept them)
+echo "TBO $($T status --json)"
+# hits and misses of the tracer's kprobe events (a missed return probe
+# loses an event)
+for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	[ -r $d/kprobe_profile ] || continue
+	grep teeshm $d/kprobe_profile | sed 's/^ */TBM /'
+	break
+done
 
 $T check >/tmp/check.out
 crc=$?
