@@ -164,9 +164,15 @@ test:
 
 # ------------------------------------------------------------ benchmarks
 # Not tests: figures go to bench/RESULTS.md (see there for how to reproduce).
-bench: all
+bench: all build/bench/memory
 	bench/replay.sh
+	build/bench/memory
 	bench/overhead.sh
+
+# user-space bytes per tracked buffer (the kernel's: bench/overhead.sh)
+build/bench/memory: bench/memory.c $(LIB_SRCS) $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_BASE) -Isrc/lib -o $@ bench/memory.c $(LIB_SRCS)
 
 bench-fuzz: build/fuzz/fuzz_jsonl
 	bench/fuzz.sh build/fuzz/fuzz_jsonl 10000000

@@ -37,6 +37,9 @@ for l in lines:
     m = re.search(r"TBB mem tool_rss_kb=(\d+)", l)
     if m:
         mem["rss_kb"] = int(m.group(1))
+    m = re.search(r"TBB kmem slots=(\d+) before_kb=(\d+) tracing_kb=(\d+) after_kb=(\d+)", l)
+    if m:
+        mem["kmem"] = [int(x) for x in m.groups()]
     if "TBB error" in l:
         sys.exit("benchmark error: " + l)
 if "none" not in t:
@@ -81,6 +84,11 @@ if probes:
         print("  %-24s %8.1f runs/round %8d ns/run" % (name, runs / loops, ns))
 if "slot" in mem:
     print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
+if "kmem" in mem:
+    n, b, tr, af = mem["kmem"]
+    print("kernel memory of a %d-slot live table: %d KiB (vmalloc + slab while tracing, "
+          "against before): %.0f bytes per slot; %d KiB left after the tracer exits"
+          % (n, tr - b, (tr - b) * 1024.0 / n, af - b))
 if "rss_kb" in mem:
     print("teeshm-trace trace RSS: %d KiB" % mem["rss_kb"])
 PY

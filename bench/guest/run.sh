@@ -59,6 +59,21 @@ modprobe optee && modprobe optee-rng
 systemctl stop teeshm-trace-agent.service
 $T agent --stop >/dev/null
 echo "TBB begin loops=$LOOPS reps=$REPS"
+# the kernel's real memory per live-table slot: vmalloc'd pages and slab
+# with a tracer whose table has room for 1 000 000 buffers, against none
+kmem() {
+	awk '/^VmallocUsed:/ { v = $2 } /^Slab:/ { s = $2 } END { print v + s }' /proc/meminfo
+}
+sync
+m0=$(kmem)
+$T trace --no-console --quiet --max-buffers 1000000 >/dev/null 2>/tmp/m.err &
+p=$!
+wait_for /tmp/m.err tracing
+m1=$(kmem)
+kill -INT $p
+wait $p
+m2=$(kmem)
+echo "TBB kmem slots=1000000 before_kb=$m0 tracing_kb=$m1 after_kb=$m2"
 for r in $(seq 1 "$REPS"); do
 	echo "TBB time mode=none rep=$r ns=$(run_loop)"
 

@@ -21,12 +21,14 @@ struct strtab {			/* interned caller strings */
 };
 
 /*
- * An index slot keeps the key next to the dense index: probing compares
- * keys in the index's own cache lines and touches bufs once, on the hit
- * (with hundreds of thousands of live buffers, each touch is a miss).
+ * An index slot keeps the key's hash next to the dense index: probing
+ * compares hashes in the index's own cache lines and touches bufs once, on
+ * the hit (with hundreds of thousands of live buffers, each touch is a
+ * miss).  The low bits of the hash are the home slot, so the 32 bits kept
+ * also rehash and delete without touching bufs; 8 bytes a slot.
  */
 struct islot {
-	uint64_t shm;
+	uint32_t hash;		/* low 32 bits of mix64(shm) */
 	uint32_t i;		/* dense index + 1, 0 = empty */
 };
 
@@ -148,21 +150,23 @@ static void strtab_free(struct strtab *t)
 
 /* ------------------------------------------------------------- index */
 
-static size_t slot_of(const struct tse_engine *e, uint64_t shm)
+static inline uint32_t hash_of(uint64_t shm)
 {
-	return mix64(shm) & (e->icap - 1);
+	return (uint32_t)mix64(shm);
 }
 
 static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 			      size_t *slot)
 {
+	uint32_t h = hash_of(shm);
 	size_t j;
 
 	if (!e->icap)
 		return NULL;
-	j = slot_of(e, shm);
+	j = h & (e->icap - 1);
 	while (e->index[j].i) {
-		if (e->index[j].shm == shm) {
+		if (e->index[j].hash == h &&
+		    e->bufs[e->index[j].i - 1].shm == shm) {
 			if (slot)
 				*slot = j;
 			return &e->bufs[e->index[j].i - 1];
@@ -174,17 +178,21 @@ static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 
 static int index_resize(struct tse_engine *e, size_t icap)
 {
-	struct islot *ni = calloc(icap, sizeof(*ni));
+	struct islot *ni;
 	size_t i, j;
 
+	if (icap > (1ULL << 32))	/* home slots come from 32 bits */
+		return -ENOMEM;
+	ni = calloc(icap, sizeof(*ni));
 	if (!ni)
 		return -ENOMEM;
-	for (i = 0; i < e->nbufs; i++) {
-		j = mix64(e->bufs[i].shm) & (icap - 1);
+	for (i = 0; i < e->icap; i++) {
+		if (!e->index[i].i)
+			continue;
+		j = e->index[i].hash & (icap - 1);
 		while (ni[j].i)
 			j = (j + 1) & (icap - 1);
-		ni[j].shm = e->bufs[i].shm;
-		ni[j].i = i + 1;
+		ni[j] = e->index[i];
 	}
 	free(e->index);
 	e->index = ni;
@@ -195,6 +203,7 @@ static int index_resize(struct tse_engine *e, size_t icap)
 static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 {
 	struct tse_buf *b;
+	uint32_t h;
 	size_t j;
 
 	if ((e->nbufs + 1) * 2 > e->icap &&
@@ -203,7 +212,8 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 	if (grow((void **)&e->bufs, &e->capbufs, e->nbufs + 1,
 		 sizeof(*e->bufs)))
 		return NULL;
-	j = slot_of(e, shm);
+	h = hash_of(shm);
+	j = h & (e->icap - 1);
 	while (e->index[j].i)
 		j = (j + 1) & (e->icap - 1);
 	b = &e->bufs[e->nbufs];
@@ -212,7 +222,7 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 	b->pid = -1;
 	b->caller = "";
 	b->generation = ++e->next_gen;
-	e->index[j].shm = shm;
+	e->index[j].hash = h;
 	e->index[j].i = ++e->nbufs;
 	return b;
 }
@@ -224,7 +234,7 @@ static void remove_slot(struct tse_engine *e, size_t s)
 
 	/* move the last dense entry into the hole */
 	if (di != last) {
-		size_t ls = slot_of(e, e->bufs[last].shm);
+		size_t ls = hash_of(e->bufs[last].shm) & (e->icap - 1);
 
 		while (e->index[ls].i != last + 1)
 			ls = (ls + 1) & (e->icap - 1);
@@ -242,7 +252,7 @@ static void remove_slot(struct tse_engine *e, size_t s)
 			k = (k + 1) & (e->icap - 1);
 			if (!e->index[k].i)
 				return;
-			home = slot_of(e, e->index[k].shm);
+			home = e->index[k].hash & (e->icap - 1);
 			/* can the entry at k move to j? */
 			if (j <= k ? (home <= j || home > k) :
 				     (home <= j && home > k))
@@ -608,5 +618,5 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 size_t tse_buf_mem(void)
 {
 	/* per live buffer: dense slot + two index slots at max load 1/2 */
-	return sizeof(struct tse_buf) + 2 * 2 * sizeof(uint32_t);
+	return sizeof(struct tse_buf) + 2 * sizeof(struct islot);
 }

@@ -88,7 +88,10 @@ enum tse_finding_kind {
 /* JSON/CLI name: "priv_registered", ... */
 const char *tse_finding_name(int kind);
 
-/* Everything the engine knows about one buffer (one incarnation of an address). */
+/*
+ * Everything the engine knows about one buffer (one incarnation of an
+ * address).  88 bytes, no padding: it is the engine's memory per buffer.
+ */
 struct tse_buf {
 	uint64_t shm;
 	uint64_t ctx;
@@ -100,9 +103,9 @@ struct tse_buf {
 	bool seen_alloc;	/* false: first seen at register (trace began late) */
 	bool failed_register;	/* last registration attempt failed */
 	int32_t pid;
+	uint32_t generation;	/* incarnation of this address (address reuse) */
 	uint64_t ts_alloc_ns;
 	uint64_t ts_reg_ns;
-	uint32_t generation;	/* incarnation of this address (address reuse) */
 	char comm[TSE_COMM_LEN];
 	const char *caller;	/* interned by the engine, "" if unknown */
 };
