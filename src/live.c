@@ -876,6 +876,28 @@ static struct bpf_link *attach_tracefs(struct bpf_program *p, const char *fn,
 	return l;
 }
 
+/*
+ * A return probe: through tracefs for its instances; without tracefs, as a
+ * perf kprobe with the kernel's default (said once: its misses are not
+ * counted anywhere).
+ */
+static struct bpf_link *attach_ret(struct bpf_program *p)
+{
+	static bool warned;
+	struct bpf_link *l = attach_tracefs(p, prog_fn(p), false);
+
+	if (l)
+		return l;
+	if (!warned) {
+		fprintf(stderr, "teeshm-trace: return probes attached without "
+			"tracefs kprobe events (%s): the kernel's default "
+			"instances, and their misses are not counted\n",
+			strerror(errno));
+		warned = true;
+	}
+	return bpf_program__attach(p);
+}
+
 static void deferred_cleanup(void)
 {
 	char line[128];
@@ -1232,9 +1254,8 @@ int cmd_trace(int argc, char **argv)
 				continue;
 			if (deferred(&t.env, prog_fn(p)))
 				l = attach_tracefs(p, prog_fn(p), true);
-			else if (ret && (l = attach_tracefs(p, prog_fn(p),
-							     false)))
-				;
+			else if (ret)
+				l = attach_ret(p);
 			else if (!strcmp(prog_fn(p), "pool_op_free"))
 				/* a static name: the one in optee.ko */
 				l = bpf_program__attach_kprobe(p, false,

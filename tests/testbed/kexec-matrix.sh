@@ -35,7 +35,7 @@ subject() {	# KERNEL NAME VERIFY-ARGS...
 	fi
 	# 5.10 writes no pstore record at kexec (see run-scenarios.sh)
 	[ "$kern" = 5.10 ] && extra=--no-pstore
-	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((60 + 30 * n)) \
+	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
 		--append "teeshm.hold=2" --out "$dir" ||
 		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
 	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
