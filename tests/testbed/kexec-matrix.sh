@@ -9,6 +9,12 @@
 #   patched   optee-rng.ko with the project's fix (kernel/patches)
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.
+#
+# First every subject's modules and guest image are built, one after the
+# other (subjects of a kernel share its kbuild tree); then the guest runs,
+# each a single-threaded QEMU, go through KEXEC_MATRIX_JOBS slots at once
+# (default: the number of CPUs).  Each run logs to a file of its own,
+# printed whole when it ends, and leaves its counts in a state file.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
@@ -16,25 +22,61 @@ n=${1:-10}
 pass=0 fail=0
 rows=()
 regs=()
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-subject() {	# KERNEL NAME VERIFY-ARGS...
+subjects=()
+for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
+	case $kern in
+	6.1)
+		subjects+=("6.1 stock --expect some"
+			   "6.1 seed-bug --expect some --expect-priv"
+			   "6.1 patched --expect none")
+		;;
+	5.10)
+		subjects+=("5.10 stock --expect some"
+			   "5.10 revert --expect some"
+			   "5.10 seed-bug --expect some"
+			   "5.10 patched --expect none")
+		;;
+	*)
+		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
+		fail=$((fail + 1))
+		;;
+	esac
+done
+
+img_of() {	# KERNEL NAME: the subject's guest image directory
+	TESTBED_KERNEL=$1
+	. tests/testbed/lib.sh
+	if [ "$2" = stock ]; then
+		echo "$OUT"
+	else
+		echo "$OUT/img-$2"
+	fi
+}
+
+build() {	# KERNEL NAME: modules and image (not for stock)
+	local kern=$1 name=$2 img
+	[ "$name" = stock ] && return 0
+	img=$(img_of "$kern" "$name")
+	KGEN=$kern kernel/build.sh "$name" "$TOP/build/kernel/$kern-$name" >/dev/null &&
+		TESTBED_KERNEL=$kern MODDIR=$TOP/build/kernel/$kern-$name \
+		tests/testbed/mkinitramfs.sh "$img" >/dev/null
+}
+
+run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	local kern=$1 name=$2 img dir t0 out p f extra=
 	shift 2
+	pass=0 fail=0 rows=() regs=()
 	export TESTBED_KERNEL=$kern
 	. tests/testbed/lib.sh
-	img=$OUT/img-$name dir=$OUT/runs/matrix-$name
+	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
 	echo "== subject $kern $name: $n kexecs"
-	if [ "$name" = stock ]; then
-		img=$OUT
-	else
-		KGEN=$kern kernel/build.sh "$name" "$TOP/build/kernel/$kern-$name" >/dev/null ||
-			{ echo "  module build failed   FAIL"; fail=$((fail + 1)); return; }
-		MODDIR=$TOP/build/kernel/$kern-$name tests/testbed/mkinitramfs.sh "$img" >/dev/null ||
-			{ echo "  image build failed   FAIL"; fail=$((fail + 1)); return; }
-	fi
 	# 5.10 writes no pstore record at kexec (see run-scenarios.sh)
 	[ "$kern" = 5.10 ] && extra=--no-pstore
+	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
 		--append "teeshm.hold=2" --out "$dir" ||
 		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
@@ -52,74 +94,60 @@ subject() {	# KERNEL NAME VERIFY-ARGS...
 	echo "   ($(($(date +%s) - t0))s)"
 }
 
-lane() {	# KERNEL: its subjects one after the other
-	case $1 in
-	6.1)
-		subject 6.1 stock --expect some
-		subject 6.1 seed-bug --expect some --expect-priv
-		subject 6.1 patched --expect none
-		;;
-	5.10)
-		subject 5.10 stock --expect some
-		subject 5.10 revert --expect some
-		subject 5.10 seed-bug --expect some
-		subject 5.10 patched --expect none
-		;;
-	*)
-		echo "kexec-matrix: no subjects for kernel $1   FAIL"
-		fail=$((fail + 1))
-		;;
-	esac
-}
-
-# The kernels' lanes share nothing (own kbuild tree, image and run
-# directories) and each QEMU is single-threaded: run up to JOBS lanes at
-# once (KEXEC_MATRIX_JOBS, default: the number of CPUs).  Each lane logs
-# to its own file, printed whole when it ends, and leaves its counts in a
-# state file read back here.
-jobs=${KEXEC_MATRIX_JOBS:-$(nproc)}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-kerns=(${TESTBED_KERNELS:-6.1 5.10})
-running=()
 t_all=$(date +%s)
-finish() {	# KERNEL: print a finished lane's log
-	echo "== lane $1 (finished after $(($(date +%s) - t_all))s)"
-	cat "$tmp/lane-$1.log"
+built=()
+for i in "${!subjects[@]}"; do
+	set -- ${subjects[$i]}
+	t0=$(date +%s)
+	if build "$1" "$2"; then
+		built+=("$i")
+		[ "$2" = stock ] || echo "== built $1 $2 ($(($(date +%s) - t0))s)"
+	else
+		echo "== subject $1 $2: module or image build failed   FAIL"
+		fail=$((fail + 1))
+	fi
+done
+
+jobs=${KEXEC_MATRIX_JOBS:-$(nproc)}
+running=()
+finish() {	# I: print a finished run's log
+	echo "== run ${subjects[$1]%% --*} (done after $(($(date +%s) - t_all))s)"
+	cat "$tmp/run-$1.log"
 }
-for kern in "${kerns[@]}"; do
-	(
-		pass=0 fail=0 rows=() regs=()
-		lane "$kern"
-		declare -p pass fail rows regs >"$tmp/lane-$kern.state"
-	) >"$tmp/lane-$kern.log" 2>&1 &
-	running+=("$!:$kern")
-	echo "== lane $kern started ($jobs at a time)"
-	while [ "${#running[@]}" -ge "$jobs" ]; do
+reap() {	# wait until fewer than $1 runs are going
+	local still r
+	while [ "${#running[@]}" -ge "$1" ] && [ "${#running[@]}" -gt 0 ]; do
 		wait -n
 		still=()
 		for r in "${running[@]}"; do
 			if kill -0 "${r%%:*}" 2>/dev/null; then
 				still+=("$r")
 			else
+				wait "${r%%:*}"
 				finish "${r#*:}"
 			fi
 		done
 		running=("${still[@]}")
 	done
+}
+echo "== $((${#built[@]})) guest runs, $jobs at a time"
+for i in "${built[@]}"; do
+	reap "$jobs"
+	(
+		run ${subjects[$i]}
+		declare -p pass fail rows regs >"$tmp/run-$i.state"
+	) >"$tmp/run-$i.log" 2>&1 &
+	running+=("$!:$i")
 done
-for r in "${running[@]}"; do
-	wait "${r%%:*}"
-	finish "${r#*:}"
-done
-for kern in "${kerns[@]}"; do
-	if [ ! -f "$tmp/lane-$kern.state" ]; then
-		echo "lane $kern ended without its counts   FAIL"
+reap 1
+for i in "${built[@]}"; do
+	if [ ! -f "$tmp/run-$i.state" ]; then
+		echo "run ${subjects[$i]%% --*} ended without its counts   FAIL"
 		fail=$((fail + 1))
 		continue
 	fi
 	lp=$pass lf=$fail lrows=("${rows[@]}") lregs=("${regs[@]}")
-	. "$tmp/lane-$kern.state"
+	. "$tmp/run-$i.state"
 	pass=$((lp + pass)) fail=$((lf + fail))
 	rows=("${lrows[@]}" "${rows[@]}") regs=("${lregs[@]}" "${regs[@]}")
 done
@@ -127,12 +155,12 @@ echo
 echo "== kexec truth table (tool report vs secure world, per subject)"
 printf '  %-16s %-7s %-22s %-28s %s\n' "kernel subject" kexecs "leaks reported (tool)" "stale entries (secure world)" verdict
 printf '%s\n' "${rows[@]}" | awk -F'\t' '
-	{ k[$1]++; t[$1] += $3; s[$1] += $4; if ($5 != "yes") bad[$1]++; if (!($1 in o)) { o[$1] = ++m; name[m] = $1 } }
+	NF { k[$1]++; t[$1] += $3; s[$1] += $4; if ($5 != "yes") bad[$1]++; if (!($1 in o)) { o[$1] = ++m; name[m] = $1 } }
 	END { for (i = 1; i <= m; i++) { x = name[i]
 		printf "  %-16s %-7d %-22d %-28d %s\n", x, k[x], t[x], s[x],
 			bad[x] ? "DISAGREE" : (t[x] ? "leaks, tool == secure world" : "clean, tool == secure world") } }'
 echo
 echo "== registrations the secure world accepted / released over each whole run"
-printf '%s\n' "${regs[@]}" | awk -F'\t' '{ printf "  %-16s %6d registered %6d unregistered\n", $1, $2, $3 }'
+printf '%s\n' "${regs[@]}" | awk -F'\t' 'NF { printf "  %-16s %6d registered %6d unregistered\n", $1, $2, $3 }'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
