@@ -87,7 +87,7 @@ if "slot" in mem:
 if "kmem" in mem:
     n, b, tr, af = mem["kmem"]
     print("kernel memory of a %d-slot live table: %d KiB (vmalloc + slab while tracing, "
-          "against before): %.0f bytes per slot; %d KiB left after the tracer exits"
+          "against before): %.0f bytes per slot; %d KiB left 3 s after the tracer exits"
           % (n, tr - b, (tr - b) * 1024.0 / n, af - b))
 if "rss_kb" in mem:
     print("teeshm-trace trace RSS: %d KiB" % mem["rss_kb"])

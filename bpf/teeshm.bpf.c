@@ -300,6 +300,37 @@ static __always_inline u64 shm_cookie(u64 shm)
 }
 
 /*
+ * The kernel released shm while the secure world still holds it: keep the
+ * entry, under an odd key (see teeshm_event.h), with its snapshot slot.
+ * No room: counted as untracked, so no verdict can be PASS.
+ */
+static __always_inline void orphan(u64 shm, struct teeshm_live *l)
+{
+	struct teeshm_live o = *l;
+	u64 key = shm | 1, *p;
+	u32 idx;
+
+	o.orphaned = 1;
+	o.shm = shm;
+	if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
+		/* this address was orphaned before (FF-A: new cookie) */
+		key = (bpf_ktime_get_boot_ns() << 1) | 1;
+		if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
+			cnt_add(TEESHM_CNT_LIVE_FULL, 1);
+			slot_put(l);
+			return;
+		}
+	}
+	cnt_add(TEESHM_CNT_ORPHANS, 1);
+	if (use_slots && l->slot) {
+		idx = l->slot - 1;
+		p = bpf_map_lookup_elem(&snap_slots, &idx);
+		if (p)
+			*p = key;
+	}
+}
+
+/*
  * Make sure shm is in the live table, emitting its ALLOC event if it was
  * not: called at registration, which in 5.18+ happens inside the
  * allocation function, before it returns.
@@ -313,11 +344,31 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	u8 known;
 
 	lp = bpf_map_lookup_elem(&live, &shm);
-	if (lp)
-		return;
 	ac = bpf_map_lookup_elem(&alloc_calls, &t);
 	if (ac && !ac->active)
 		ac = NULL;
+	if (lp) {
+		/*
+		 * Known, or made by this call; or registered: a registered
+		 * entry is never dropped here (see below).
+		 */
+		if (!ac || ac->shm == shm ||
+		    lp->state == TEESHM_LIVE_REGISTERED)
+			return;
+		/*
+		 * An allocation call returns (or registers) a shm whose
+		 * address holds an unregistered entry it did not make: the
+		 * release of the earlier shm was not seen (a return probe
+		 * the kernel missed).  The new one must not inherit its
+		 * allocation site.  A registered entry stays: a nested
+		 * allocation whose return was missed leaves this thread's
+		 * call record to the inner call, so "not made by this call"
+		 * cannot be told apart from "registered by this call" then.
+		 */
+		cnt_add(TEESHM_CNT_STALE, 1);
+		slot_put(lp);
+		bpf_map_delete_elem(&live, &shm);
+	}
 	l.ts_alloc_ns = bpf_ktime_get_boot_ns();
 	l.shm = shm;
 	l.state = TEESHM_LIVE_ALLOCATED;
@@ -700,37 +751,6 @@ int BPF_KRETPROBE(ffa_unreg_exit, int ret)
 }
 
 /* ------------------------------------------------------------- release */
-
-/*
- * The kernel released shm while the secure world still holds it: keep the
- * entry, under an odd key (see teeshm_event.h), with its snapshot slot.
- * No room: counted as untracked, so no verdict can be PASS.
- */
-static __always_inline void orphan(u64 shm, struct teeshm_live *l)
-{
-	struct teeshm_live o = *l;
-	u64 key = shm | 1, *p;
-	u32 idx;
-
-	o.orphaned = 1;
-	o.shm = shm;
-	if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
-		/* this address was orphaned before (FF-A: new cookie) */
-		key = (bpf_ktime_get_boot_ns() << 1) | 1;
-		if (bpf_map_update_elem(&live, &key, &o, BPF_NOEXIST)) {
-			cnt_add(TEESHM_CNT_LIVE_FULL, 1);
-			slot_put(l);
-			return;
-		}
-	}
-	cnt_add(TEESHM_CNT_ORPHANS, 1);
-	if (use_slots && l->slot) {
-		idx = l->slot - 1;
-		p = bpf_map_lookup_elem(&snap_slots, &idx);
-		if (p)
-			*p = key;
-	}
-}
 
 static __always_inline int release_done(u64 shm, u8 api)
 {

@@ -150,6 +150,7 @@ enum teeshm_counter {
 	TEESHM_CNT_KEXECS,
 	TEESHM_CNT_SNAP_FULL,	/* no snapshot slot left: kexec report partial */
 	TEESHM_CNT_ORPHANS,	/* released while registered (kept as orphans) */
+	TEESHM_CNT_STALE,	/* unregistered entry replaced: release unseen */
 	TEESHM_CNT__MAX,
 };
 

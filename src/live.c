@@ -1384,6 +1384,7 @@ run:
 		uint64_t lost = counter(cfd, TEESHM_CNT_LOST);
 		uint64_t full = counter(cfd, TEESHM_CNT_LIVE_FULL);
 		uint64_t missed = probe_misses();
+		uint64_t stale = counter(cfd, TEESHM_CNT_STALE);
 		const struct tse_finding *fd;
 		size_t nf, i, nviol = 0;
 
@@ -1396,6 +1397,10 @@ run:
 				" untracked (live table full), %" PRIu64
 				" probe hits missed by the kernel\n", t.nevents,
 				lost, full, missed);
+		if (stale)
+			fprintf(stderr, "teeshm-trace: %" PRIu64 " live-table "
+				"entries outlived their buffer (a release not "
+				"seen) and were replaced\n", stale);
 		if (verbose) {
 			struct rusage ru;
 
@@ -1505,7 +1510,7 @@ static int cmp_row(const void *a, const void *b)
 
 /* Read the pinned live table.  Returns the row count, or -1 (message printed). */
 static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
-		     uint64_t *full, uint64_t *missed)
+		     uint64_t *full, uint64_t *missed, uint64_t *stale)
 {
 	char path[128];
 	uint64_t key, next, *kp = NULL;
@@ -1555,6 +1560,7 @@ static int read_live(struct live_row **rows, int *stacks_fd, uint64_t *lost,
 	cfd = bpf_obj_get(path);
 	*lost = cfd >= 0 ? counter(cfd, TEESHM_CNT_LOST) : 0;
 	*full = cfd >= 0 ? counter(cfd, TEESHM_CNT_LIVE_FULL) : 0;
+	*stale = cfd >= 0 ? counter(cfd, TEESHM_CNT_STALE) : 0;
 	if (cfd >= 0)
 		close(cfd);
 	*missed = probe_misses();
@@ -1653,7 +1659,7 @@ static int live_report(int argc, char **argv, bool is_check)
 	const char *usage = is_check ? check_usage : status_usage;
 	struct live_env env;
 	struct live_row *rows = NULL;
-	uint64_t lost = 0, full = 0, missed = 0, now, bytes = 0;
+	uint64_t lost = 0, full = 0, missed = 0, stale = 0, now, bytes = 0;
 	bool json = false, all = false, journal = false, conf_given = false;
 	int c, n, i, stacks_fd = -1, nreg = 0, npriv = 0, ret, nblock = 0;
 	int norphan = 0;
@@ -1714,7 +1720,7 @@ static int live_report(int argc, char **argv, bool is_check)
 	ret = env_init(&env);
 	if (ret)
 		return ret;
-	n = read_live(&rows, &stacks_fd, &lost, &full, &missed);
+	n = read_live(&rows, &stacks_fd, &lost, &full, &missed, &stale);
 	if (n < 0) {
 		env_fini(&env);
 		return EXIT_USAGE;
@@ -1766,6 +1772,7 @@ static int live_report(int argc, char **argv, bool is_check)
 		jw_ku64(&w, "lost_events", lost);
 		jw_ku64(&w, "untracked_live_full", full);
 		jw_ku64(&w, "probe_misses", missed);
+		jw_ku64(&w, "stale_entries", stale);
 		jw_key(&w, "buffers");
 		jw_arr_begin(&w);
 	} else if (!is_check || nreg) {
@@ -1987,14 +1994,15 @@ int live_read_export(struct live_export *x)
 {
 	struct live_env env;
 	struct live_row *rows = NULL;
-	uint64_t lost, full;
+	uint64_t lost, full, stale;
 	int n, i, stacks_fd = -1, cfd, ret;
 
 	memset(x, 0, sizeof(*x));
 	ret = env_init(&env);
 	if (ret)
 		return ret;
-	n = read_live(&rows, &stacks_fd, &lost, &full, &x->probe_misses);
+	n = read_live(&rows, &stacks_fd, &lost, &full, &x->probe_misses,
+		      &stale);
 	if (n < 0) {
 		env_fini(&env);
 		return EXIT_USAGE;

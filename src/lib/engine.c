@@ -332,8 +332,22 @@ static int on_alloc(struct tse_engine *e, const struct tse_event *ev)
 	size_t s;
 
 	e->st.allocs++;
-	if (lookup(e, ev->shm, &s))
-		remove_slot(e, s);	/* released unseen: new incarnation */
+	b = lookup(e, ev->shm, &s);
+	if (b) {
+		/*
+		 * Released unseen (lost events): a new incarnation.  Still
+		 * registered as far as is known, the old one may be held:
+		 * an orphan, as the BPF side keeps it (never a wrong PASS).
+		 */
+		if (b->registered) {
+			if (grow((void **)&e->orphans, &e->caporphans,
+				 e->norphans + 1, sizeof(*e->orphans)))
+				return -ENOMEM;
+			b->freed = true;
+			e->orphans[e->norphans++] = *b;
+		}
+		remove_slot(e, s);
+	}
 	b = insert(e, ev->shm);
 	if (!b)
 		return -ENOMEM;

@@ -128,8 +128,9 @@ void tse_free(struct tse_engine *e);
  *
  * Semantics, per buffer (keyed by shm address):
  * - alloc on an address still alive: the previous incarnation was released
- *   unseen (lost events); it is dropped without a finding and a new
- *   incarnation starts.
+ *   unseen (lost events); a new incarnation starts, without a finding.  If
+ *   the previous one was registered it becomes an orphan (below): nothing
+ *   says it was unregistered.
  * - register, ret == 0: registered.  PRIV set -> priv_registered; already
  *   registered -> double_register.  A register on an unknown address
  *   creates the buffer (seen_alloc = false: the trace began late).

@@ -155,6 +155,18 @@ def verify_misses(a, boots):
             check("boot %d: status counts them" % n,
                   bool(st) and st[-1].get("probe_misses", 0) > 0,
                   str(st[-1].get("probe_misses")) if st else "no TBO line")
+            # missed releases leave entries behind; a new buffer at the
+            # same address replaces them (stale_entries), it does not
+            # inherit their allocation site: what the kexec report names
+            # is optee-rng's buffer, as in the secure world
+            sites = [l.split("site=", 1)[1].strip() for l in boots[n]
+                     if "teeshm-trace: kexec-site " in l and "site=" in l]
+            if n <= a.kexecs:   # (a boot that did not kexec has no report)
+                check("boot %d: the leak's site is optee_rng_init, not inherited" % n,
+                      bool(sites) and all(x.startswith("optee_rng_init+") for x in sites),
+                      "%s; stale entries replaced: %s" % (
+                          ",".join(sites) or "no site line",
+                          st[-1].get("stale_entries") if st else "no TBO line"))
             # a leak is known (optee-rng): FAIL, with the warning
             check("boot %d: check FAILs, and warns of the misses" % n,
                   bool(tbc) and tbc[-1].startswith("TBC rc=1 warning: ") and

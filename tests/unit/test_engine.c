@@ -218,22 +218,34 @@ static void test_address_reuse(void **state)
 	tse_free(e);
 }
 
-/* An alloc on a live address: the old one was released unseen. */
+/*
+ * An alloc on a live address: the old one was released unseen.  Nothing
+ * said it was unregistered: it stays registered, as an orphan; an old one
+ * that was not registered is simply gone.
+ */
 static void test_alloc_on_live_address(void **state)
 {
 	struct tse_engine *e = tse_new();
+	const struct tse_buf *orph;
 	struct tse_stats st;
 
 	(void)state;
 	feed(e, TSE_ALLOC, 0x6000, 4096, TSE_F_DYNAMIC, 0);
 	feed(e, TSE_REGISTER, 0x6000, 0, 0, 0);
-	feed(e, TSE_ALLOC, 0x6000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_ALLOC, 0x6000, 8192, TSE_F_DYNAMIC, 0);
 	feed(e, TSE_REGISTER, 0x6000, 0, 0, 0);
+	feed(e, TSE_ALLOC, 0x7000, 4096, TSE_F_DYNAMIC, 0);
+	feed(e, TSE_ALLOC, 0x7000, 4096, TSE_F_DYNAMIC, 0);
 	tse_finish(e);
 	assert_int_equal(count_kind(e, TSE_FIND_DOUBLE_REGISTER), 0);
+	assert_int_equal(count_kind(e, TSE_FIND_FREE_WHILE_REGISTERED), 0);
 	tse_get_stats(e, &st);
-	assert_int_equal(st.live, 1);
-	assert_int_equal(st.registered_now, 1);
+	assert_int_equal(st.live, 2);
+	assert_int_equal(st.orphans, 1);
+	assert_int_equal(st.registered_now, 2);
+	assert_int_equal(tse_orphans(e, &orph), 1);
+	assert_int_equal(orph[0].size, 4096);
+	assert_true(orph[0].freed);
 	tse_free(e);
 }
 
