@@ -115,18 +115,23 @@ static void identity(struct metrics *m)
 
 /* ------------------------------------------------------------ sources */
 
+static void trace_registered(struct metrics *m, const struct tse_buf *b)
+{
+	enum owner o = owner_of(b->flags, TEESHM_API_NONE, b->caller);
+
+	m->seen_flags |= b->flags;
+	m->reg[o].buffers++;
+	m->reg[o].bytes += b->size;
+}
+
 static int trace_walk(const struct tse_buf *b, void *arg)
 {
 	struct metrics *m = arg;
-	enum owner o;
 
 	m->tracked++;
 	m->seen_flags |= b->flags;
-	if (!b->registered)
-		return 0;
-	o = owner_of(b->flags, TEESHM_API_NONE, b->caller);
-	m->reg[o].buffers++;
-	m->reg[o].bytes += b->size;
+	if (b->registered)
+		trace_registered(m, b);
 	return 0;
 }
 
@@ -146,10 +151,8 @@ static void from_engine(struct metrics *m, const struct tse_engine *e)
 	tse_walk_live(e, trace_walk, m);
 	/* released while registered: still registered at the end */
 	ns = tse_orphans(e, &snap);
-	for (i = 0; i < ns; i++) {
-		trace_walk(&snap[i], m);
-		m->tracked--;
-	}
+	for (i = 0; i < ns; i++)
+		trace_registered(m, &snap[i]);
 	m->have_counters = true;
 	m->registrations = st.registers;
 	m->unregistrations = st.unregisters;

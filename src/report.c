@@ -38,10 +38,13 @@ struct kx_report {
 	size_t n, cap;
 };
 
-static struct kx_entry *kx_find(struct kx_report *r, const char *id)
+/* The entry of an id as printed (older kernels' printk: no zero padding). */
+static struct kx_entry *kx_find(struct kx_report *r, const char *raw)
 {
+	char id[17];
 	size_t i;
 
+	snprintf(id, sizeof(id), "%016llx", strtoull(raw, NULL, 16));
 	for (i = 0; i < r->n; i++)
 		if (!strcmp(r->v[i].id, id))
 			return &r->v[i];
@@ -95,20 +98,15 @@ static int kx_parse(FILE *f, struct kx_report *r)
 			e->pid = -1;
 		} else if (sscanf(p, "site id=%16[0-9a-f] pid=%u site=%127[^\r\n]",
 				  id, &pid, site) == 3) {
-			struct kx_entry *e;
-
-			snprintf(id, sizeof(id), "%016llx", strtoull(id, NULL, 16));
-			e = kx_find(r, id);
+			struct kx_entry *e = kx_find(r, id);
 
 			if (e) {
 				e->pid = pid;
 				snprintf(e->site, sizeof(e->site), "%s", site);
 			}
 		} else if (sscanf(p, "orphan id=%16[0-9a-f]", id) == 1) {
-			struct kx_entry *e;
+			struct kx_entry *e = kx_find(r, id);
 
-			snprintf(id, sizeof(id), "%016llx", strtoull(id, NULL, 16));
-			e = kx_find(r, id);
 			if (e)
 				e->orphaned = true;
 		} else if (sscanf(p, "end registered=%u lost=%llu", &reg,

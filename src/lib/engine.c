@@ -326,6 +326,21 @@ static int note_details(struct tse_engine *e, struct tse_buf *b,
 	return 0;
 }
 
+/*
+ * b, registered, is gone from the kernel's view (released, or released
+ * unseen): nothing can unregister it now, so it stays registered in every
+ * later snapshot (the address may come back as a new buffer at once).
+ */
+static int add_orphan(struct tse_engine *e, struct tse_buf *b)
+{
+	if (grow((void **)&e->orphans, &e->caporphans, e->norphans + 1,
+		 sizeof(*e->orphans)))
+		return -ENOMEM;
+	b->freed = true;
+	e->orphans[e->norphans++] = *b;
+	return 0;
+}
+
 static int on_alloc(struct tse_engine *e, const struct tse_event *ev)
 {
 	struct tse_buf *b;
@@ -339,13 +354,8 @@ static int on_alloc(struct tse_engine *e, const struct tse_event *ev)
 		 * registered as far as is known, the old one may be held:
 		 * an orphan, as the BPF side keeps it (never a wrong PASS).
 		 */
-		if (b->registered) {
-			if (grow((void **)&e->orphans, &e->caporphans,
-				 e->norphans + 1, sizeof(*e->orphans)))
-				return -ENOMEM;
-			b->freed = true;
-			e->orphans[e->norphans++] = *b;
-		}
+		if (b->registered && add_orphan(e, b))
+			return -ENOMEM;
 		remove_slot(e, s);
 	}
 	b = insert(e, ev->shm);
@@ -427,16 +437,8 @@ static int on_free(struct tse_engine *e, const struct tse_event *ev)
 		b->freed = true;
 		err = add_finding(e, TSE_FIND_FREE_WHILE_REGISTERED, ev->ts_ns,
 				  b);
-		/*
-		 * Nothing can unregister it now: it stays registered in
-		 * every later snapshot (the address may come back as a new
-		 * buffer at once).
-		 */
-		if (!err && grow((void **)&e->orphans, &e->caporphans,
-				 e->norphans + 1, sizeof(*e->orphans)))
-			err = -ENOMEM;
 		if (!err)
-			e->orphans[e->norphans++] = *b;
+			err = add_orphan(e, b);
 	}
 	remove_slot(e, s);
 	return err;
