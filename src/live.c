@@ -774,16 +774,23 @@ static int ndeferred;
  */
 #define KRETPROBE_MAXACTIVE 256
 
-/* TEESHM_MAXACTIVE=N overrides it (tests make it miss on purpose). */
+/*
+ * TEESHM_MAXACTIVE=N overrides it (tests make it miss on purpose): 1 to
+ * 4096 (the kernel's limit), else 0 (the caller refuses it).
+ */
 static int kretprobe_maxactive(void)
 {
 	const char *v = getenv("TEESHM_MAXACTIVE");
+	char *end;
 	long n;
 
-	if (!v || !*v)
+	if (!v)
 		return KRETPROBE_MAXACTIVE;
-	n = strtol(v, NULL, 10);
-	return n >= 1 && n <= 4096 ? n : KRETPROBE_MAXACTIVE;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 4096)
+		return 0;
+	return n;
 }
 
 /*
@@ -1135,6 +1142,12 @@ int cmd_trace(int argc, char **argv)
 	if (out && !access(out, F_OK)) {
 		fprintf(stderr, "teeshm-trace: %s exists (a recording is never "
 			"overwritten: remove it or choose another name)\n", out);
+		return EXIT_USAGE;
+	}
+	if (!kretprobe_maxactive()) {
+		fprintf(stderr, "teeshm-trace: TEESHM_MAXACTIVE=%s: expected "
+			"a number of return-probe instances, 1 to 4096\n",
+			getenv("TEESHM_MAXACTIVE"));
 		return EXIT_USAGE;
 	}
 	err = env_init(&t.env);
