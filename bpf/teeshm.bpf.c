@@ -134,6 +134,7 @@ struct {
 /* A register/unregister/put call in progress, per thread. */
 struct shm_call {
 	u64 shm;
+	u64 tctx;		/* struct tee_context * of the call */
 	u64 pages;		/* registration: number of pages */
 	u8 api;
 	u8 released;		/* put without BTF: the shm was torn down */
@@ -369,16 +370,14 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 		slot_put(lp);
 		bpf_map_delete_elem(&live, &shm);
 	}
-	l.ts_alloc_ns = bpf_ktime_get_boot_ns();
+	l.ts_ns = bpf_ktime_get_boot_ns();
 	l.shm = shm;
 	l.state = TEESHM_LIVE_ALLOCATED;
-	l.flags_gen = flags_gen;
 	l.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(l.comm, sizeof(l.comm));
 	known = shm_details(shm, ac, &l.size, &l.flags);
 	if (ac) {
 		ac->shm = shm;
-		l.ctx = ac->ctx;
 		l.stack_id = ac->stack_id;
 		l.api = ac->api;
 		l.caller_ip = ac->caller_ip;
@@ -392,7 +391,8 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 	e = ev_new(TEESHM_EV_ALLOC, l.api, shm);
 	if (!e)
 		return;
-	e->ctx = l.ctx;
+	if (ac)
+		e->ctx = ac->ctx;
 	e->size = l.size;
 	e->flags = l.flags;
 	e->flags_known = known;
@@ -595,9 +595,11 @@ static __always_inline void reg_call_set(u32 t, struct shm_call *c)
 		bpf_map_update_elem(&reg_calls, &t, c, BPF_ANY);
 }
 
-static __always_inline int reg_enter(void *ctx, u64 shm, u8 api, u64 pages)
+static __always_inline int reg_enter(void *ctx, void *tctx, u64 shm, u8 api,
+				     u64 pages)
 {
-	struct shm_call c = { .shm = shm, .api = api, .pages = pages };
+	struct shm_call c = { .shm = shm, .tctx = (u64)tctx, .api = api,
+			      .pages = pages };
 
 	track_alloc(ctx, shm, TEESHM_API_NONE);
 	reg_call_set(tid(), &c);
@@ -610,7 +612,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	struct teeshm_event *e;
 	struct shm_call *c;
 	u32 t = tid();
-	u64 shm, pages;
+	u64 shm, pages, tctx;
 	u8 api;
 
 	c = bpf_map_lookup_elem(&reg_calls, &t);
@@ -619,6 +621,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	shm = c->shm;
 	api = c->api;
 	pages = c->pages;
+	tctx = c->tctx;
 	c->active = 0;
 
 	l = bpf_map_lookup_elem(&live, &shm);
@@ -626,7 +629,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 		cnt_add(ret ? TEESHM_CNT_REG_FAILED : TEESHM_CNT_REGISTERS, 1);
 		if (!ret && l) {
 			l->state = TEESHM_LIVE_REGISTERED;
-			l->ts_reg_ns = bpf_ktime_get_boot_ns();
+			l->ts_ns = bpf_ktime_get_boot_ns();
 			l->cookie = shm_cookie(shm);
 			/*
 			 * Without BTF: a pool buffer is whole pages, and what
@@ -644,6 +647,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 		cnt_add(TEESHM_CNT_UNREGISTERS, 1);
 		if (l) {
 			l->state = TEESHM_LIVE_ALLOCATED;
+			l->ts_ns = bpf_ktime_get_boot_ns();
 			slot_put(l);
 		}
 	}
@@ -652,10 +656,10 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 		return 0;
 	e->ret = ret;
 	e->cookie = shm;
+	e->ctx = tctx;
 	if (l) {
 		e->size = l->size;
 		e->flags = l->flags;
-		e->ctx = l->ctx;
 		if (l->cookie)
 			e->cookie = l->cookie;
 		e->flags_known = 1;
@@ -668,7 +672,8 @@ SEC("kprobe/optee_shm_register")
 int BPF_KPROBE(optee_reg_enter, void *tctx, void *shm, void *pages,
 	       size_t num_pages)
 {
-	return reg_enter(ctx, (u64)shm, TEESHM_API_OPTEE_REGISTER, num_pages);
+	return reg_enter(ctx, tctx, (u64)shm, TEESHM_API_OPTEE_REGISTER,
+			 num_pages);
 }
 
 SEC("kretprobe/optee_shm_register")
@@ -696,7 +701,7 @@ static __always_inline void put_teardown(u64 shm)
 SEC("kprobe/optee_shm_unregister")
 int BPF_KPROBE(optee_unreg_enter, void *tctx, void *shm)
 {
-	struct shm_call c = { .shm = (u64)shm,
+	struct shm_call c = { .shm = (u64)shm, .tctx = (u64)tctx,
 			      .api = TEESHM_API_OPTEE_UNREGISTER };
 	u32 t = tid();
 
@@ -723,7 +728,7 @@ SEC("kprobe/optee_ffa_shm_register")
 int BPF_KPROBE(ffa_reg_enter, void *tctx, void *shm, void *pages,
 	       size_t num_pages)
 {
-	return reg_enter(ctx, (u64)shm, TEESHM_API_FFA_REGISTER, num_pages);
+	return reg_enter(ctx, tctx, (u64)shm, TEESHM_API_FFA_REGISTER, num_pages);
 }
 
 SEC("kretprobe/optee_ffa_shm_register")
@@ -735,7 +740,7 @@ int BPF_KRETPROBE(ffa_reg_exit, int ret)
 SEC("kprobe/optee_ffa_shm_unregister")
 int BPF_KPROBE(ffa_unreg_enter, void *tctx, void *shm)
 {
-	struct shm_call c = { .shm = (u64)shm,
+	struct shm_call c = { .shm = (u64)shm, .tctx = (u64)tctx,
 			      .api = TEESHM_API_FFA_UNREGISTER };
 	u32 t = tid();
 
@@ -885,7 +890,6 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 		e->size = l->size;
 		e->flags = l->flags;
 		e->cookie = l->cookie;
-		e->ctx = l->ctx;
 		e->stack_id = l->stack_id;
 		e->caller_ip = l->caller_ip;
 		e->pid = l->pid;

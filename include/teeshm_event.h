@@ -13,11 +13,15 @@
 #ifndef __VMLINUX_H__
 #include <stdint.h>
 typedef uint8_t teeshm_u8;
+typedef uint16_t teeshm_u16;
+typedef int16_t teeshm_s16;
 typedef uint32_t teeshm_u32;
 typedef int32_t teeshm_s32;
 typedef uint64_t teeshm_u64;
 #else
 typedef __u8 teeshm_u8;
+typedef __u16 teeshm_u16;
+typedef __s16 teeshm_s16;
 typedef __u32 teeshm_u32;
 typedef __s32 teeshm_s32;
 typedef __u64 teeshm_u64;
@@ -120,24 +124,29 @@ enum teeshm_live_state {
 };
 
 struct teeshm_live {
-	teeshm_u64 ts_alloc_ns;
+	teeshm_u64 shm;		/* struct tee_shm * (an orphan's key is not) */
 	teeshm_u64 caller_ip;	/* return address of the allocation call */
-	teeshm_u64 ts_reg_ns;
-	teeshm_u64 ctx;
+	teeshm_u64 ts_ns;	/* entered its state: allocated, registered */
 	teeshm_u64 cookie;
 	teeshm_u64 size;
 	teeshm_u32 flags;
 	teeshm_u32 pid;
-	teeshm_s32 stack_id;
+	teeshm_s16 stack_id;	/* < 4096 entries in the stack map, or -errno */
+	teeshm_u16 slot;	/* snapshot slot + 1 (old kernels), 0 none */
 	teeshm_u8 state;	/* enum teeshm_live_state */
-	teeshm_u8 flags_gen;
 	teeshm_u8 api;
 	teeshm_u8 orphaned;	/* released while registered (see above) */
+	teeshm_u8 pad;
 	char comm[TEESHM_COMM_LEN];
-	teeshm_u32 slot;	/* snapshot slot + 1 (old kernels), 0 none */
-	teeshm_u32 pad2;
-	teeshm_u64 shm;		/* struct tee_shm * (an orphan's key is not) */
 };
+
+/*
+ * 72 bytes: with the hash map's 48-byte element header and the 8-byte key
+ * an element is 128 bytes (one kmalloc-128 object, two cache lines).
+ */
+_Static_assert(sizeof(struct teeshm_live) == 72, "teeshm_live: 72 bytes");
+_Static_assert(TEESHM_SNAP_SLOTS < 65535, "slot + 1 fits 16 bits");
+
 
 /* Indexes of the counters array map */
 enum teeshm_counter {

@@ -1750,7 +1750,7 @@ static int live_report(int argc, char **argv, bool is_check)
 		nreg++;
 		norphan += rows[i].v.orphaned;
 		bytes += rows[i].v.size;
-		if (tse_flags_decode(rows[i].v.flags, rows[i].v.flags_gen) &
+		if (tse_flags_decode(rows[i].v.flags, env.flags_gen) &
 		    TSE_F_PRIV)
 			npriv++;
 		if (!tsp_allowed(&pol, rows[i].caller, rows[i].v.comm))
@@ -1795,8 +1795,8 @@ static int live_report(int argc, char **argv, bool is_check)
 	for (i = 0; i < n; i++) {
 		const struct teeshm_live *l = &rows[i].v;
 		bool reg = l->state == TEESHM_LIVE_REGISTERED;
-		uint32_t cf = tse_flags_decode(l->flags, l->flags_gen);
-		uint64_t since = reg ? l->ts_reg_ns : l->ts_alloc_ns;
+		uint32_t cf = tse_flags_decode(l->flags, env.flags_gen);
+		uint64_t since = l->ts_ns;
 		char owner[40];
 
 		const char *caller = rows[i].caller;
@@ -2032,7 +2032,7 @@ int live_read_export(struct live_export *x)
 		struct live_export_buf *b = &x->bufs[i];
 
 		b->size = l->size;
-		b->flags = tse_flags_decode(l->flags, l->flags_gen);
+		b->flags = tse_flags_decode(l->flags, env.flags_gen);
 		b->api = l->api;
 		b->registered = l->state == TEESHM_LIVE_REGISTERED;
 		b->orphaned = l->orphaned;
