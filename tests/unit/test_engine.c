@@ -491,8 +491,11 @@ static void test_many_buffers(void **state)
  * shrunk by a third or more, then stirred.  After every event the findings
  * and orphans match the model's; every 5 000 events, and at the end, the
  * live buffers do, field by field (incarnation, comm, caller included).
+ * 3000 of the addresses hash (with the engine's hash) into the last
+ * 1/4096 of the index: a cluster that wraps around its end.
  */
 #define REF_POOL	100000
+#define REF_HOT		3000	/* the last REF_HOT addresses of the pool */
 #define REF_OPS		200000
 
 struct ref_buf {
@@ -529,9 +532,38 @@ static uint64_t ref_next(void)
 	return ref_rng;
 }
 
+static uint64_t ref_addrs[REF_POOL];
+
 static uint64_t ref_addr(size_t k)
 {
-	return 0xffff000008000000ULL + k * 0x80;
+	return ref_addrs[k];
+}
+
+/* engine.c's mix64(): the index's home slot scales its low 32 bits */
+static uint32_t ref_hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+/* ascending, as the walk goes */
+static void ref_make_addrs(void)
+{
+	uint64_t a = 0xffff800000000000ULL;
+	size_t k;
+
+	for (k = 0; k < REF_POOL - REF_HOT; k++)
+		ref_addrs[k] = 0xffff000008000000ULL + k * 0x80;
+	for (; k < REF_POOL; k++) {
+		while (ref_hash(a) < 0xfff00000u)
+			a += 0x80;
+		ref_addrs[k] = a;
+		a += 0x80;
+	}
 }
 
 static void ref_note(struct ref_buf *b, const struct tse_event *x)
@@ -668,6 +700,7 @@ static void test_index_against_reference(void **state)
 	unsigned int p;
 
 	(void)state;
+	ref_make_addrs();
 	r.b = calloc(REF_POOL, sizeof(*r.b));
 	assert_non_null(r.b);
 	assert_non_null(e);
@@ -725,6 +758,62 @@ static void test_index_against_reference(void **state)
 	free(r.b);
 }
 
+/*
+ * Backward-shift deletion where the probe sequence wraps around the end of
+ * the index: keys homed on its last slot (hash >= 0xfffff000: the last slot
+ * of any index up to 2^20 slots) and on its first (hash < 0x1000), put in
+ * and taken out in random orders.  After each removal every key still
+ * there must be found (a failed register of a key not found would create
+ * a buffer) and the one taken out must not.
+ */
+static void test_index_wraparound(void **state)
+{
+	uint64_t keys[8], a;
+	struct tse_stats st;
+	size_t n = 0, i, j, run, order[8];
+
+	(void)state;
+	for (a = 0x1000; n < 5; a += 0x80)
+		if (ref_hash(a) >= 0xfffff000u)
+			keys[n++] = a;
+	for (a = 0x1000; n < 8; a += 0x80)
+		if (ref_hash(a) < 0x1000u)
+			keys[n++] = a;
+	for (run = 0; run < 500; run++) {
+		struct tse_engine *e = tse_new();
+
+		assert_non_null(e);
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		for (i = n - 1; i > 0; i--) {
+			j = ref_next() % (i + 1);
+			a = order[i];
+			order[i] = order[j];
+			order[j] = a;
+		}
+		for (i = 0; i < n; i++)
+			feed(e, TSE_ALLOC, keys[order[i]], 4096, 0, 0);
+		for (i = n - 1; i > 0; i--) {
+			j = ref_next() % (i + 1);
+			a = order[i];
+			order[i] = order[j];
+			order[j] = a;
+		}
+		for (i = 0; i < n; i++) {
+			feed(e, TSE_FREE, keys[order[i]], 0, 0, 0);
+			for (j = i + 1; j < n; j++)
+				feed(e, TSE_REGISTER, keys[order[j]], 0, 0, -1);
+			tse_get_stats(e, &st);
+			assert_int_equal(st.live, n - i - 1);
+			feed(e, TSE_REGISTER, keys[order[i]], 0, 0, -1);
+			tse_get_stats(e, &st);
+			assert_int_equal(st.live, n - i);
+			feed(e, TSE_FREE, keys[order[i]], 0, 0, 0);
+		}
+		tse_free(e);
+	}
+}
+
 static void test_flags_decode(void **state)
 {
 	(void)state;
@@ -780,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_bad_event_type),
 		cmocka_unit_test(test_many_buffers),
 		cmocka_unit_test(test_index_against_reference),
+		cmocka_unit_test(test_index_wraparound),
 		cmocka_unit_test(test_flags_decode),
 		cmocka_unit_test(test_flag_names),
 	};
