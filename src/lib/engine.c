@@ -310,8 +310,6 @@ static int note_details(struct tse_engine *e, struct tse_buf *b,
 		b->size = ev->size;
 	if (ev->has_flags)
 		b->flags = ev->flags;
-	if (ev->has_ctx)
-		b->ctx = ev->ctx;
 	if (ev->pid >= 0 && b->pid < 0)
 		b->pid = ev->pid;
 	if (ev->comm[0] && !b->comm[0])

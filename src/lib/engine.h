@@ -90,11 +90,10 @@ const char *tse_finding_name(int kind);
 
 /*
  * Everything the engine knows about one buffer (one incarnation of an
- * address).  88 bytes, no padding: it is the engine's memory per buffer.
+ * address).  80 bytes, no padding: it is the engine's memory per buffer.
  */
 struct tse_buf {
 	uint64_t shm;
-	uint64_t ctx;
 	uint64_t cookie;
 	uint64_t size;
 	uint32_t flags;
