@@ -24,8 +24,10 @@ struct strtab {			/* interned caller strings */
  * An index slot keeps the key's hash next to the dense index: probing
  * compares hashes in the index's own cache lines and touches bufs once, on
  * the hit (with hundreds of thousands of live buffers, each touch is a
- * miss).  The low bits of the hash are the home slot, so the 32 bits kept
- * also rehash and delete without touching bufs; 8 bytes a slot.
+ * miss).  The home slot comes from the hash alone (home()), so the 32 bits
+ * kept also rehash and delete without touching bufs; 8 bytes a slot.  Any
+ * capacity works (not only powers of two): the index is kept at most 3/4
+ * full and grows by half, 10.7 to 16 bytes per live buffer.
  */
 struct islot {
 	uint32_t hash;		/* low 32 bits of mix64(shm) */
@@ -36,7 +38,7 @@ struct tse_engine {
 	struct tse_buf *bufs;	/* dense, live buffers */
 	size_t nbufs, capbufs;
 	struct islot *index;	/* open addressing over bufs */
-	size_t icap;		/* power of two */
+	size_t icap;
 
 	struct tse_finding *finds;
 	size_t nfinds, capfinds;
@@ -155,6 +157,17 @@ static inline uint32_t hash_of(uint64_t shm)
 	return (uint32_t)mix64(shm);
 }
 
+/* Home slot of hash h in an index of icap slots: h scaled to [0, icap). */
+static inline size_t home(uint32_t h, size_t icap)
+{
+	return ((uint64_t)h * icap) >> 32;
+}
+
+static inline size_t next_slot(size_t j, size_t icap)
+{
+	return ++j == icap ? 0 : j;
+}
+
 static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 			      size_t *slot)
 {
@@ -163,7 +176,7 @@ static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 
 	if (!e->icap)
 		return NULL;
-	j = h & (e->icap - 1);
+	j = home(h, e->icap);
 	while (e->index[j].i) {
 		if (e->index[j].hash == h &&
 		    e->bufs[e->index[j].i - 1].shm == shm) {
@@ -171,7 +184,7 @@ static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
 				*slot = j;
 			return &e->bufs[e->index[j].i - 1];
 		}
-		j = (j + 1) & (e->icap - 1);
+		j = next_slot(j, e->icap);
 	}
 	return NULL;
 }
@@ -181,7 +194,7 @@ static int index_resize(struct tse_engine *e, size_t icap)
 	struct islot *ni;
 	size_t i, j;
 
-	if (icap > (1ULL << 32))	/* home slots come from 32 bits */
+	if (icap > (1ULL << 32))	/* home() scales 32 bits */
 		return -ENOMEM;
 	ni = calloc(icap, sizeof(*ni));
 	if (!ni)
@@ -189,9 +202,9 @@ static int index_resize(struct tse_engine *e, size_t icap)
 	for (i = 0; i < e->icap; i++) {
 		if (!e->index[i].i)
 			continue;
-		j = e->index[i].hash & (icap - 1);
+		j = home(e->index[i].hash, icap);
 		while (ni[j].i)
-			j = (j + 1) & (icap - 1);
+			j = next_slot(j, icap);
 		ni[j] = e->index[i];
 	}
 	free(e->index);
@@ -206,16 +219,17 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 	uint32_t h;
 	size_t j;
 
-	if ((e->nbufs + 1) * 2 > e->icap &&
-	    index_resize(e, e->icap ? e->icap * 2 : 256))
+	/* at most 3/4 full; grown by half (256, 384, 576, ...) */
+	if ((e->nbufs + 1) * 4 > e->icap * 3 &&
+	    index_resize(e, e->icap ? e->icap + e->icap / 2 : 256))
 		return NULL;
 	if (grow((void **)&e->bufs, &e->capbufs, e->nbufs + 1,
 		 sizeof(*e->bufs)))
 		return NULL;
 	h = hash_of(shm);
-	j = h & (e->icap - 1);
+	j = home(h, e->icap);
 	while (e->index[j].i)
-		j = (j + 1) & (e->icap - 1);
+		j = next_slot(j, e->icap);
 	b = &e->bufs[e->nbufs];
 	memset(b, 0, sizeof(*b));
 	b->shm = shm;
@@ -230,32 +244,36 @@ static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
 /* Remove the buffer at index slot s (backward-shift deletion). */
 static void remove_slot(struct tse_engine *e, size_t s)
 {
-	size_t di = e->index[s].i - 1, last = e->nbufs - 1, j, k, home;
+	size_t di = e->index[s].i - 1, last = e->nbufs - 1, j, k, h;
 
 	/* move the last dense entry into the hole */
 	if (di != last) {
-		size_t ls = hash_of(e->bufs[last].shm) & (e->icap - 1);
+		size_t ls = home(hash_of(e->bufs[last].shm), e->icap);
 
 		while (e->index[ls].i != last + 1)
-			ls = (ls + 1) & (e->icap - 1);
+			ls = next_slot(ls, e->icap);
 		e->bufs[di] = e->bufs[last];
 		e->index[ls].i = di + 1;
 	}
 	e->nbufs--;
 
-	/* close the gap in the probe sequence */
+	/*
+	 * Close the gap in the probe sequence.  Positions are cyclic (the
+	 * probe wraps from icap - 1 to 0, whatever icap is): the entry at k
+	 * may fill the hole at j unless its home lies cyclically in (j, k].
+	 */
 	j = s;
 	for (;;) {
 		e->index[j].i = 0;
 		k = j;
 		for (;;) {
-			k = (k + 1) & (e->icap - 1);
+			k = next_slot(k, e->icap);
 			if (!e->index[k].i)
 				return;
-			home = e->index[k].hash & (e->icap - 1);
+			h = home(e->index[k].hash, e->icap);
 			/* can the entry at k move to j? */
-			if (j <= k ? (home <= j || home > k) :
-				     (home <= j && home > k))
+			if (j <= k ? (h <= j || h > k) :
+				     (h <= j && h > k))
 				break;
 		}
 		e->index[j] = e->index[k];
@@ -631,6 +649,6 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 
 size_t tse_buf_mem(void)
 {
-	/* per live buffer: dense slot + two index slots at max load 1/2 */
+	/* per live buffer: dense slot + two index slots (load 1/2, just grown) */
 	return sizeof(struct tse_buf) + 2 * sizeof(struct islot);
 }
