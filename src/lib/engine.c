@@ -3,10 +3,13 @@
  * engine.c - pairing engine: alloc -> register -> unregister -> free per
  * struct tee_shm address, findings, kexec snapshots.
  *
- * Storage: live buffers sit in a dense array; an open-addressing index
- * (linear probing, backward-shift deletion) maps shm -> dense slot.  Freeing
- * moves the last dense entry into the hole, so memory stays proportional to
- * the live set and every event is O(1).
+ * Storage: live buffers sit in a dense array of 64-byte records (struct
+ * rec: struct tse_buf with its strings interned), kept in chunks of CHUNK
+ * records; an open-addressing index (linear probing, backward-shift
+ * deletion) maps shm -> dense slot.  Freeing moves the last dense entry
+ * into the hole, so memory stays proportional to the live set and every
+ * event is O(1).  A struct tse_buf is made from a record only when one is
+ * handed out (findings, snapshots, orphans, tse_walk_live()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,18 +17,54 @@
 
 #include "engine.h"
 
-struct strtab {			/* interned caller strings */
-	char **v;
-	uint32_t *idx;		/* open-addressing index into v, +1 */
+struct strtab {			/* interned strings; id 0 is "" */
+	char **v;		/* id - 1 -> string */
+	uint32_t *idx;		/* open-addressing index: ids */
 	size_t n, cap, icap;
+	uint32_t last;		/* id interned last: often the next one */
 };
 
 /*
+ * One live buffer: struct tse_buf with comm and caller as ids in the
+ * engine's string tables.  64 bytes, one cache line: with hundreds of
+ * thousands of live buffers it is most of the engine's memory.
+ */
+struct rec {
+	uint64_t shm;
+	uint64_t cookie;
+	uint64_t size;
+	uint64_t ts_alloc_ns;
+	uint64_t ts_reg_ns;
+	int32_t pid;
+	uint32_t generation;
+	uint32_t comm;		/* id in e->comms */
+	uint32_t caller;	/* id in e->callers */
+	uint32_t flags;
+	bool registered;
+	bool freed;
+	bool seen_alloc;
+	bool failed_register;
+};
+
+_Static_assert(sizeof(struct rec) == 64, "struct rec is one cache line");
+
+/*
+ * Records come in chunks of CHUNK (8 KiB): no array is ever copied to
+ * grow, and the storage beyond the live set is at most two chunks (one
+ * unused chunk is kept when the set shrinks, against churn at a chunk's
+ * edge), not the up to 2x of a doubled array.
+ */
+#define CHUNK_SHIFT	7
+#define CHUNK		(1u << CHUNK_SHIFT)
+
+/*
  * An index slot keeps the key's hash next to the dense index: probing
- * compares hashes in the index's own cache lines and touches bufs once, on
- * the hit (with hundreds of thousands of live buffers, each touch is a
- * miss).  The low bits of the hash are the home slot, so the 32 bits kept
- * also rehash and delete without touching bufs; 8 bytes a slot.
+ * compares hashes in the index's own cache lines and touches a record
+ * once, on the hit (with hundreds of thousands of live buffers, each touch
+ * is a miss).  The home slot comes from the hash alone (home()), so the 32
+ * bits kept also rehash and delete without touching records; 8 bytes a
+ * slot.  Any capacity works (not only powers of two): the index is kept at
+ * most 3/4 full and grows by half, 10.7 to 16 bytes per live buffer.
  */
 struct islot {
 	uint32_t hash;		/* low 32 bits of mix64(shm) */
@@ -33,10 +72,10 @@ struct islot {
 };
 
 struct tse_engine {
-	struct tse_buf *bufs;	/* dense, live buffers */
-	size_t nbufs, capbufs;
-	struct islot *index;	/* open addressing over bufs */
-	size_t icap;		/* power of two */
+	struct rec **chunks;	/* dense, live buffers: rec_at() */
+	size_t nbufs, nchunks, capchunks;
+	struct islot *index;	/* open addressing over the records */
+	size_t icap;
 
 	struct tse_finding *finds;
 	size_t nfinds, capfinds;
@@ -48,7 +87,7 @@ struct tse_engine {
 	struct tse_buf *orphans;
 	size_t norphans, caporphans;
 
-	struct strtab callers;
+	struct strtab comms, callers;
 	struct tse_stats st;
 	uint32_t next_gen;
 	bool finished;
@@ -112,30 +151,46 @@ static int strtab_rehash(struct strtab *t, size_t icap)
 	return 0;
 }
 
-static const char *strtab_intern(struct strtab *t, const char *s)
+/* The id of s (0 for ""), interned if new; 0 and -ENOMEM when it fails. */
+static int strtab_intern(struct strtab *t, const char *s, uint32_t *id)
 {
 	size_t j;
 	char *c;
 
+	*id = 0;
 	if (!s || !*s)
-		return "";
+		return 0;
+	if (t->last && !strcmp(t->v[t->last - 1], s)) {
+		*id = t->last;
+		return 0;
+	}
+	if (t->n >= UINT32_MAX - 1)
+		return -ENOMEM;
 	if ((t->n + 1) * 2 > t->icap &&
 	    strtab_rehash(t, t->icap ? t->icap * 2 : 64))
-		return NULL;
+		return -ENOMEM;
 	j = str_hash(s) & (t->icap - 1);
 	while (t->idx[j]) {
-		if (!strcmp(t->v[t->idx[j] - 1], s))
-			return t->v[t->idx[j] - 1];
+		if (!strcmp(t->v[t->idx[j] - 1], s)) {
+			*id = t->last = t->idx[j];
+			return 0;
+		}
 		j = (j + 1) & (t->icap - 1);
 	}
 	if (grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
-		return NULL;
+		return -ENOMEM;
 	c = strdup(s);
 	if (!c)
-		return NULL;
+		return -ENOMEM;
 	t->v[t->n] = c;
 	t->idx[j] = ++t->n;
-	return c;
+	*id = t->last = t->n;
+	return 0;
+}
+
+static inline const char *strtab_str(const struct strtab *t, uint32_t id)
+{
+	return id ? t->v[id - 1] : "";
 }
 
 static void strtab_free(struct strtab *t)
@@ -155,23 +210,42 @@ static inline uint32_t hash_of(uint64_t shm)
 	return (uint32_t)mix64(shm);
 }
 
-static struct tse_buf *lookup(const struct tse_engine *e, uint64_t shm,
-			      size_t *slot)
+/* Home slot of hash h in an index of icap slots: h scaled to [0, icap). */
+static inline size_t home(uint32_t h, size_t icap)
+{
+	return ((uint64_t)h * icap) >> 32;
+}
+
+static inline size_t next_slot(size_t j, size_t icap)
+{
+	return ++j == icap ? 0 : j;
+}
+
+static inline struct rec *rec_at(const struct tse_engine *e, size_t i)
+{
+	return &e->chunks[i >> CHUNK_SHIFT][i & (CHUNK - 1)];
+}
+
+static struct rec *lookup(const struct tse_engine *e, uint64_t shm,
+			  size_t *slot)
 {
 	uint32_t h = hash_of(shm);
+	struct rec *r;
 	size_t j;
 
 	if (!e->icap)
 		return NULL;
-	j = h & (e->icap - 1);
+	j = home(h, e->icap);
 	while (e->index[j].i) {
-		if (e->index[j].hash == h &&
-		    e->bufs[e->index[j].i - 1].shm == shm) {
-			if (slot)
-				*slot = j;
-			return &e->bufs[e->index[j].i - 1];
+		if (e->index[j].hash == h) {
+			r = rec_at(e, e->index[j].i - 1);
+			if (r->shm == shm) {
+				if (slot)
+					*slot = j;
+				return r;
+			}
 		}
-		j = (j + 1) & (e->icap - 1);
+		j = next_slot(j, e->icap);
 	}
 	return NULL;
 }
@@ -181,7 +255,7 @@ static int index_resize(struct tse_engine *e, size_t icap)
 	struct islot *ni;
 	size_t i, j;
 
-	if (icap > (1ULL << 32))	/* home slots come from 32 bits */
+	if (icap > (1ULL << 32))	/* home() scales 32 bits */
 		return -ENOMEM;
 	ni = calloc(icap, sizeof(*ni));
 	if (!ni)
@@ -189,9 +263,9 @@ static int index_resize(struct tse_engine *e, size_t icap)
 	for (i = 0; i < e->icap; i++) {
 		if (!e->index[i].i)
 			continue;
-		j = e->index[i].hash & (icap - 1);
+		j = home(e->index[i].hash, icap);
 		while (ni[j].i)
-			j = (j + 1) & (icap - 1);
+			j = next_slot(j, icap);
 		ni[j] = e->index[i];
 	}
 	free(e->index);
@@ -200,62 +274,76 @@ static int index_resize(struct tse_engine *e, size_t icap)
 	return 0;
 }
 
-static struct tse_buf *insert(struct tse_engine *e, uint64_t shm)
+static struct rec *insert(struct tse_engine *e, uint64_t shm)
 {
-	struct tse_buf *b;
+	struct rec *r;
 	uint32_t h;
 	size_t j;
 
-	if ((e->nbufs + 1) * 2 > e->icap &&
-	    index_resize(e, e->icap ? e->icap * 2 : 256))
+	/* at most 3/4 full; grown by half (256, 384, 576, ...) */
+	if ((e->nbufs + 1) * 4 > e->icap * 3 &&
+	    index_resize(e, e->icap ? e->icap + e->icap / 2 : 256))
 		return NULL;
-	if (grow((void **)&e->bufs, &e->capbufs, e->nbufs + 1,
-		 sizeof(*e->bufs)))
-		return NULL;
+	if (e->nbufs == e->nchunks * CHUNK) {
+		if (grow((void **)&e->chunks, &e->capchunks, e->nchunks + 1,
+			 sizeof(*e->chunks)))
+			return NULL;
+		r = aligned_alloc(sizeof(*r), CHUNK * sizeof(*r));
+		if (!r)
+			return NULL;
+		e->chunks[e->nchunks++] = r;
+	}
 	h = hash_of(shm);
-	j = h & (e->icap - 1);
+	j = home(h, e->icap);
 	while (e->index[j].i)
-		j = (j + 1) & (e->icap - 1);
-	b = &e->bufs[e->nbufs];
-	memset(b, 0, sizeof(*b));
-	b->shm = shm;
-	b->pid = -1;
-	b->caller = "";
-	b->generation = ++e->next_gen;
+		j = next_slot(j, e->icap);
+	r = rec_at(e, e->nbufs);
+	memset(r, 0, sizeof(*r));
+	r->shm = shm;
+	r->pid = -1;
+	r->generation = ++e->next_gen;
 	e->index[j].hash = h;
 	e->index[j].i = ++e->nbufs;
-	return b;
+	return r;
 }
 
 /* Remove the buffer at index slot s (backward-shift deletion). */
 static void remove_slot(struct tse_engine *e, size_t s)
 {
-	size_t di = e->index[s].i - 1, last = e->nbufs - 1, j, k, home;
+	size_t di = e->index[s].i - 1, last = e->nbufs - 1, j, k, h;
 
 	/* move the last dense entry into the hole */
 	if (di != last) {
-		size_t ls = hash_of(e->bufs[last].shm) & (e->icap - 1);
+		struct rec *lr = rec_at(e, last);
+		size_t ls = home(hash_of(lr->shm), e->icap);
 
 		while (e->index[ls].i != last + 1)
-			ls = (ls + 1) & (e->icap - 1);
-		e->bufs[di] = e->bufs[last];
+			ls = next_slot(ls, e->icap);
+		*rec_at(e, di) = *lr;
 		e->index[ls].i = di + 1;
 	}
 	e->nbufs--;
+	/* a second unused chunk goes: one is kept against churn */
+	if (e->nbufs + 2 * CHUNK <= e->nchunks * CHUNK)
+		free(e->chunks[--e->nchunks]);
 
-	/* close the gap in the probe sequence */
+	/*
+	 * Close the gap in the probe sequence.  Positions are cyclic (the
+	 * probe wraps from icap - 1 to 0, whatever icap is): the entry at k
+	 * may fill the hole at j unless its home lies cyclically in (j, k].
+	 */
 	j = s;
 	for (;;) {
 		e->index[j].i = 0;
 		k = j;
 		for (;;) {
-			k = (k + 1) & (e->icap - 1);
+			k = next_slot(k, e->icap);
 			if (!e->index[k].i)
 				return;
-			home = e->index[k].hash & (e->icap - 1);
+			h = home(e->index[k].hash, e->icap);
 			/* can the entry at k move to j? */
-			if (j <= k ? (home <= j || home > k) :
-				     (home <= j && home > k))
+			if (j <= k ? (h <= j || h > k) :
+				     (h <= j && h > k))
 				break;
 		}
 		e->index[j] = e->index[k];
@@ -265,20 +353,54 @@ static void remove_slot(struct tse_engine *e, size_t s)
 
 /* ---------------------------------------------------------- findings */
 
-static int add_finding(struct tse_engine *e, int kind, uint64_t ts,
-		       const struct tse_buf *b)
+/* The struct tse_buf of record r, as handed out. */
+static void to_buf(const struct tse_engine *e, const struct rec *r,
+		   struct tse_buf *b)
+{
+	const char *comm = strtab_str(&e->comms, r->comm);
+
+	b->shm = r->shm;
+	b->cookie = r->cookie;
+	b->size = r->size;
+	b->flags = r->flags;
+	b->registered = r->registered;
+	b->freed = r->freed;
+	b->seen_alloc = r->seen_alloc;
+	b->failed_register = r->failed_register;
+	b->pid = r->pid;
+	b->generation = r->generation;
+	b->ts_alloc_ns = r->ts_alloc_ns;
+	b->ts_reg_ns = r->ts_reg_ns;
+	memset(b->comm, 0, sizeof(b->comm));
+	memcpy(b->comm, comm, strnlen(comm, sizeof(b->comm) - 1));
+	b->caller = strtab_str(&e->callers, r->caller);
+}
+
+/* A new finding, its buf left for the caller to fill; NULL: no memory. */
+static struct tse_finding *new_finding(struct tse_engine *e, int kind,
+				       uint64_t ts)
 {
 	struct tse_finding *f;
 
 	if (grow((void **)&e->finds, &e->capfinds, e->nfinds + 1,
 		 sizeof(*e->finds)))
-		return -ENOMEM;
+		return NULL;
 	f = &e->finds[e->nfinds++];
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->ts_ns = ts;
 	f->kexec_index = e->st.kexecs ? e->st.kexecs - 1 : 0;
-	f->buf = *b;
+	return f;
+}
+
+static int add_finding(struct tse_engine *e, int kind, uint64_t ts,
+		       const struct rec *r)
+{
+	struct tse_finding *f = new_finding(e, kind, ts);
+
+	if (!f)
+		return -ENOMEM;
+	to_buf(e, r, &f->buf);
 	return 0;
 }
 
@@ -303,26 +425,26 @@ const char *tse_finding_name(int kind)
 
 /* ------------------------------------------------------------ events */
 
-static int note_details(struct tse_engine *e, struct tse_buf *b,
+static int note_details(struct tse_engine *e, struct rec *b,
 			const struct tse_event *ev)
 {
+	char comm[TSE_COMM_LEN];
+
 	if (ev->has_size)
 		b->size = ev->size;
 	if (ev->has_flags)
 		b->flags = ev->flags;
-	if (ev->has_ctx)
-		b->ctx = ev->ctx;
 	if (ev->pid >= 0 && b->pid < 0)
 		b->pid = ev->pid;
-	if (ev->comm[0] && !b->comm[0])
-		memcpy(b->comm, ev->comm, sizeof(b->comm));
-	if (ev->caller[0] && !b->caller[0]) {
-		b->caller = strtab_intern(&e->callers, ev->caller);
-		if (!b->caller) {
-			b->caller = "";
+	if (ev->comm[0] && !b->comm) {
+		memcpy(comm, ev->comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		if (strtab_intern(&e->comms, comm, &b->comm))
 			return -ENOMEM;
-		}
 	}
+	if (ev->caller[0] && !b->caller &&
+	    strtab_intern(&e->callers, ev->caller, &b->caller))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -331,19 +453,19 @@ static int note_details(struct tse_engine *e, struct tse_buf *b,
  * unseen): nothing can unregister it now, so it stays registered in every
  * later snapshot (the address may come back as a new buffer at once).
  */
-static int add_orphan(struct tse_engine *e, struct tse_buf *b)
+static int add_orphan(struct tse_engine *e, struct rec *b)
 {
 	if (grow((void **)&e->orphans, &e->caporphans, e->norphans + 1,
 		 sizeof(*e->orphans)))
 		return -ENOMEM;
 	b->freed = true;
-	e->orphans[e->norphans++] = *b;
+	to_buf(e, b, &e->orphans[e->norphans++]);
 	return 0;
 }
 
 static int on_alloc(struct tse_engine *e, const struct tse_event *ev)
 {
-	struct tse_buf *b;
+	struct rec *b;
 	size_t s;
 
 	e->st.allocs++;
@@ -368,7 +490,7 @@ static int on_alloc(struct tse_engine *e, const struct tse_event *ev)
 
 static int on_register(struct tse_engine *e, const struct tse_event *ev)
 {
-	struct tse_buf *b = lookup(e, ev->shm, NULL);
+	struct rec *b = lookup(e, ev->shm, NULL);
 	int err = 0;
 
 	if (!b) {
@@ -399,8 +521,8 @@ static int on_register(struct tse_engine *e, const struct tse_event *ev)
 
 static int on_unregister(struct tse_engine *e, const struct tse_event *ev)
 {
-	struct tse_buf *b = lookup(e, ev->shm, NULL);
-	struct tse_buf tmp;
+	struct rec *b = lookup(e, ev->shm, NULL);
+	struct rec tmp;
 
 	if (ev->ret) {
 		e->st.unregister_failures++;
@@ -412,7 +534,6 @@ static int on_unregister(struct tse_engine *e, const struct tse_event *ev)
 			memset(&tmp, 0, sizeof(tmp));
 			tmp.shm = ev->shm;
 			tmp.pid = ev->pid;
-			tmp.caller = "";
 			b = &tmp;
 		}
 		return add_finding(e, TSE_FIND_UNREGISTER_UNKNOWN, ev->ts_ns,
@@ -425,7 +546,7 @@ static int on_unregister(struct tse_engine *e, const struct tse_event *ev)
 
 static int on_free(struct tse_engine *e, const struct tse_event *ev)
 {
-	struct tse_buf *b;
+	struct rec *b;
 	size_t s;
 	int err = 0;
 
@@ -453,18 +574,20 @@ static int cmp_buf(const void *a, const void *b)
 
 static int on_kexec(struct tse_engine *e, const struct tse_event *ev)
 {
+	struct tse_finding *f;
 	size_t i;
-	int err;
 
 	e->st.kexecs++;
 	e->nsnap = 0;
 	for (i = 0; i < e->nbufs; i++) {
-		if (!e->bufs[i].registered)
+		const struct rec *r = rec_at(e, i);
+
+		if (!r->registered)
 			continue;
 		if (grow((void **)&e->snap, &e->capsnap, e->nsnap + 1,
 			 sizeof(*e->snap)))
 			return -ENOMEM;
-		e->snap[e->nsnap++] = e->bufs[i];
+		to_buf(e, r, &e->snap[e->nsnap++]);
 	}
 	if (e->norphans) {
 		if (grow((void **)&e->snap, &e->capsnap,
@@ -477,10 +600,10 @@ static int on_kexec(struct tse_engine *e, const struct tse_event *ev)
 	if (e->nsnap)
 		qsort(e->snap, e->nsnap, sizeof(*e->snap), cmp_buf);
 	for (i = 0; i < e->nsnap; i++) {
-		err = add_finding(e, TSE_FIND_REGISTERED_AT_KEXEC, ev->ts_ns,
-				  &e->snap[i]);
-		if (err)
-			return err;
+		f = new_finding(e, TSE_FIND_REGISTERED_AT_KEXEC, ev->ts_ns);
+		if (!f)
+			return -ENOMEM;
+		f->buf = e->snap[i];
 	}
 	return 0;
 }
@@ -506,7 +629,7 @@ int tse_feed(struct tse_engine *e, const struct tse_event *ev)
 
 void tse_finish(struct tse_engine *e)
 {
-	struct tse_buf **v;
+	struct rec **v, *r;
 	size_t i, n = 0;
 
 	if (e->finished)
@@ -515,12 +638,14 @@ void tse_finish(struct tse_engine *e)
 	v = malloc((e->nbufs ? e->nbufs : 1) * sizeof(*v));
 	if (!v)
 		return;
-	for (i = 0; i < e->nbufs; i++)
-		if (e->bufs[i].failed_register && !e->bufs[i].registered)
-			v[n++] = &e->bufs[i];
+	for (i = 0; i < e->nbufs; i++) {
+		r = rec_at(e, i);
+		if (r->failed_register && !r->registered)
+			v[n++] = r;
+	}
 	/* deterministic order: by address */
 	for (i = 1; i < n; i++) {
-		struct tse_buf *t = v[i];
+		struct rec *t = v[i];
 		size_t j = i;
 
 		while (j && v[j - 1]->shm > t->shm) {
@@ -544,13 +669,18 @@ struct tse_engine *tse_new(void)
 
 void tse_free(struct tse_engine *e)
 {
+	size_t i;
+
 	if (!e)
 		return;
-	free(e->bufs);
+	for (i = 0; i < e->nchunks; i++)
+		free(e->chunks[i]);
+	free(e->chunks);
 	free(e->index);
 	free(e->finds);
 	free(e->snap);
 	free(e->orphans);
+	strtab_free(&e->comms);
 	strtab_free(&e->callers);
 	free(e);
 }
@@ -579,34 +709,40 @@ size_t tse_registered_at_last_kexec(const struct tse_engine *e,
 	return e->nsnap;
 }
 
-static int cmp_bufp(const void *a, const void *b)
+static int cmp_recp(const void *a, const void *b)
 {
-	const struct tse_buf *x = *(const struct tse_buf * const *)a;
-	const struct tse_buf *y = *(const struct tse_buf * const *)b;
+	const struct rec *x = *(const struct rec * const *)a;
+	const struct rec *y = *(const struct rec * const *)b;
 
 	return x->shm < y->shm ? -1 : x->shm > y->shm;
 }
 
+/* cb gets a struct tse_buf of its own, valid during the call. */
 void tse_walk_live(const struct tse_engine *e, tse_walk_fn cb, void *arg)
 {
-	const struct tse_buf **v;
+	const struct rec **v;
+	struct tse_buf b;
 	size_t i;
 
 	if (!e->nbufs)
 		return;
 	v = malloc(e->nbufs * sizeof(*v));
 	if (!v) {		/* unsorted, but complete */
-		for (i = 0; i < e->nbufs; i++)
-			if (cb(&e->bufs[i], arg))
+		for (i = 0; i < e->nbufs; i++) {
+			to_buf(e, rec_at(e, i), &b);
+			if (cb(&b, arg))
 				return;
+		}
 		return;
 	}
 	for (i = 0; i < e->nbufs; i++)
-		v[i] = &e->bufs[i];
-	qsort(v, e->nbufs, sizeof(*v), cmp_bufp);
-	for (i = 0; i < e->nbufs; i++)
-		if (cb(v[i], arg))
+		v[i] = rec_at(e, i);
+	qsort(v, e->nbufs, sizeof(*v), cmp_recp);
+	for (i = 0; i < e->nbufs; i++) {
+		to_buf(e, v[i], &b);
+		if (cb(&b, arg))
 			break;
+	}
 	free(v);
 }
 
@@ -619,9 +755,11 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 	st->registered_now = 0;
 	st->registered_bytes = 0;
 	for (i = 0; i < e->nbufs; i++) {
-		if (e->bufs[i].registered) {
+		const struct rec *r = rec_at(e, i);
+
+		if (r->registered) {
 			st->registered_now++;
-			st->registered_bytes += e->bufs[i].size;
+			st->registered_bytes += r->size;
 		}
 	}
 	st->orphans = e->norphans;
@@ -633,6 +771,9 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 
 size_t tse_buf_mem(void)
 {
-	/* per live buffer: dense slot + two index slots at max load 1/2 */
-	return sizeof(struct tse_buf) + 2 * sizeof(struct islot);
+	/*
+	 * per live buffer: a record + two index slots (load 1/2, just
+	 * grown); beyond that, at most two chunks of records in all
+	 */
+	return sizeof(struct rec) + 2 * sizeof(struct islot);
 }

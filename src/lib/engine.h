@@ -90,11 +90,11 @@ const char *tse_finding_name(int kind);
 
 /*
  * Everything the engine knows about one buffer (one incarnation of an
- * address).  88 bytes, no padding: it is the engine's memory per buffer.
+ * address), as handed out.  The engine keeps live buffers more compactly
+ * (64 bytes each, strings interned) and makes a tse_buf when asked.
  */
 struct tse_buf {
 	uint64_t shm;
-	uint64_t ctx;
 	uint64_t cookie;
 	uint64_t size;
 	uint32_t flags;
@@ -176,7 +176,10 @@ size_t tse_registered_at_last_kexec(const struct tse_engine *e,
  */
 size_t tse_orphans(const struct tse_engine *e, const struct tse_buf **out);
 
-/* Walk the buffers alive now (not freed), sorted by shm; cb returns non-zero to stop. */
+/*
+ * Walk the buffers alive now (not freed), sorted by shm; cb returns non-zero
+ * to stop.  b is the engine's copy for this call: valid until cb returns.
+ */
 typedef int (*tse_walk_fn)(const struct tse_buf *b, void *arg);
 void tse_walk_live(const struct tse_engine *e, tse_walk_fn cb, void *arg);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -483,6 +484,336 @@ static void test_many_buffers(void **state)
 	tse_free(e);
 }
 
+/*
+ * The index against a plain array: 200 000 random alloc, register,
+ * unregister and free events over a pool of addresses, the live set grown
+ * past 50 000 (every resize of the index and the storage on the way up),
+ * shrunk by a third or more, then stirred.  After every event the findings
+ * and orphans match the model's; every 5 000 events, and at the end, the
+ * live buffers do, field by field (incarnation, comm, caller included).
+ * 3000 of the addresses hash (with the engine's hash) into the last
+ * 1/4096 of the index: a cluster that wraps around its end.
+ */
+#define REF_POOL	100000
+#define REF_HOT		3000	/* the last REF_HOT addresses of the pool */
+#define REF_OPS		200000
+
+struct ref_buf {
+	bool live, registered, seen_alloc;
+	uint64_t size, cookie;
+	uint32_t flags;
+	int32_t pid;
+	uint32_t generation;
+	char comm[TSE_COMM_LEN];
+	char caller[TSE_CALLER_LEN];
+};
+
+struct ref {
+	struct ref_buf *b;
+	size_t live, registered;
+	uint64_t registered_bytes;
+	size_t findings, orphans;
+	uint64_t orphan_bytes;
+	uint32_t gen;
+};
+
+struct ref_walk {
+	const struct ref *r;
+	size_t k, n;
+};
+
+static uint64_t ref_rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t ref_next(void)
+{
+	ref_rng ^= ref_rng << 13;
+	ref_rng ^= ref_rng >> 7;
+	ref_rng ^= ref_rng << 17;
+	return ref_rng;
+}
+
+static uint64_t ref_addrs[REF_POOL];
+
+static uint64_t ref_addr(size_t k)
+{
+	return ref_addrs[k];
+}
+
+/* engine.c's mix64(): the index's home slot scales its low 32 bits */
+static uint32_t ref_hash(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+/* ascending, as the walk goes */
+static void ref_make_addrs(void)
+{
+	uint64_t a = 0xffff800000000000ULL;
+	size_t k;
+
+	for (k = 0; k < REF_POOL - REF_HOT; k++)
+		ref_addrs[k] = 0xffff000008000000ULL + k * 0x80;
+	for (; k < REF_POOL; k++) {
+		while (ref_hash(a) < 0xfff00000u)
+			a += 0x80;
+		ref_addrs[k] = a;
+		a += 0x80;
+	}
+}
+
+static void ref_note(struct ref_buf *b, const struct tse_event *x)
+{
+	if (x->has_size)
+		b->size = x->size;
+	if (x->has_flags)
+		b->flags = x->flags;
+	if (x->pid >= 0 && b->pid < 0)
+		b->pid = x->pid;
+	if (x->comm[0] && !b->comm[0])
+		strcpy(b->comm, x->comm);
+	if (x->caller[0] && !b->caller[0])
+		strcpy(b->caller, x->caller);
+}
+
+static void ref_new(struct ref *r, struct ref_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->live = true;
+	b->pid = -1;
+	b->generation = ++r->gen;
+	r->live++;
+}
+
+static void ref_orphan(struct ref *r, struct ref_buf *b)
+{
+	r->orphans++;
+	r->orphan_bytes += b->size;
+	r->registered--;
+	r->registered_bytes -= b->size;
+}
+
+static void ref_apply(struct ref *r, size_t k, const struct tse_event *x)
+{
+	struct ref_buf *b = &r->b[k];
+
+	switch (x->type) {
+	case TSE_ALLOC:
+		if (b->live) {
+			if (b->registered)
+				ref_orphan(r, b);
+			r->live--;
+		}
+		ref_new(r, b);
+		b->seen_alloc = true;
+		ref_note(b, x);
+		break;
+	case TSE_REGISTER:
+		if (!b->live)
+			ref_new(r, b);
+		ref_note(b, x);
+		b->cookie = x->shm;
+		if (b->registered) {
+			r->findings++;	/* double_register */
+		} else {
+			b->registered = true;
+			r->registered++;
+			r->registered_bytes += b->size;
+		}
+		break;
+	case TSE_UNREGISTER:
+		if (!b->live || !b->registered) {
+			r->findings++;	/* unregister_unknown */
+		} else {
+			b->registered = false;
+			r->registered--;
+			r->registered_bytes -= b->size;
+		}
+		break;
+	case TSE_FREE:
+		if (!b->live)
+			break;
+		if (b->registered) {
+			r->findings++;	/* free_while_registered */
+			ref_orphan(r, b);
+		}
+		b->live = false;
+		r->live--;
+		break;
+	}
+}
+
+static int ref_walk_cb(const struct tse_buf *b, void *arg)
+{
+	struct ref_walk *w = arg;
+	const struct ref_buf *m;
+
+	while (w->k < REF_POOL && !w->r->b[w->k].live)
+		w->k++;
+	assert_true(w->k < REF_POOL);
+	m = &w->r->b[w->k];
+	assert_int_equal(b->shm, ref_addr(w->k));
+	assert_int_equal(b->registered, m->registered);
+	assert_int_equal(b->seen_alloc, m->seen_alloc);
+	assert_false(b->freed);
+	assert_int_equal(b->size, m->size);
+	assert_int_equal(b->pid, m->pid);
+	assert_int_equal(b->generation, m->generation);
+	assert_int_equal(b->cookie, m->cookie);
+	assert_int_equal(b->flags, m->flags);
+	assert_string_equal(b->comm, m->comm);
+	assert_string_equal(b->caller, m->caller);
+	w->k++;
+	w->n++;
+	return 0;
+}
+
+static void ref_check(struct tse_engine *e, const struct ref *r)
+{
+	struct ref_walk w = { r, 0, 0 };
+	struct tse_stats st;
+
+	tse_get_stats(e, &st);
+	assert_int_equal(st.live, r->live);
+	assert_int_equal(st.orphans, r->orphans);
+	assert_int_equal(st.registered_now, r->registered + r->orphans);
+	assert_int_equal(st.registered_bytes,
+			 r->registered_bytes + r->orphan_bytes);
+	tse_walk_live(e, ref_walk_cb, &w);
+	assert_int_equal(w.n, r->live);
+}
+
+static void test_index_against_reference(void **state)
+{
+	static const char *const comms[] = { "", "insmod", "tee-supplicant",
+					     "xtest" };
+	static const char *const callers[] = { "", "tee_ioctl+0xd0 [tee]",
+		"optee_rng_init+0x30 [optee_rng]", "ffa_probe+0x1c4 [optee]" };
+	struct tse_engine *e = tse_new();
+	const struct tse_buf *orph;
+	struct ref r = { 0 };
+	size_t i, k, peak = 0, low = SIZE_MAX;
+	unsigned int p;
+
+	(void)state;
+	ref_make_addrs();
+	r.b = calloc(REF_POOL, sizeof(*r.b));
+	assert_non_null(r.b);
+	assert_non_null(e);
+	for (i = 0; i < REF_OPS; i++) {
+		struct tse_event x;
+		uint64_t v = ref_next();
+
+		/* grow, shrink, then stir */
+		if (i < 100000)
+			p = 95;
+		else if (i < 160000)
+			p = 2;
+		else
+			p = 50;
+		k = (v >> 8) % REF_POOL;
+		x = ev(TSE_ALLOC, ref_addr(k));
+		if (!r.b[k].live) {
+			x.type = v % 100 < p ? TSE_ALLOC :
+				 v % 100 < p + 3 ? TSE_REGISTER :
+				 v % 2 ? TSE_FREE : TSE_UNREGISTER;
+		} else if (v % 100 < p) {
+			if (!r.b[k].registered)
+				x.type = v % 7 ? TSE_REGISTER : TSE_UNREGISTER;
+			else
+				x.type = v % 11 ? TSE_REGISTER : TSE_ALLOC;
+		} else {
+			x.type = r.b[k].registered && v % 2 ? TSE_UNREGISTER :
+				 TSE_FREE;
+		}
+		if (x.type == TSE_ALLOC) {
+			x.has_size = x.has_flags = true;
+			x.size = 4096u << ((v >> 40) % 4);
+			x.flags = TSE_F_DYNAMIC;
+		}
+		if (x.type == TSE_ALLOC || x.type == TSE_REGISTER) {
+			x.pid = (v >> 20) % 3 ? (int32_t)((v >> 24) % 1000) : -1;
+			strcpy(x.comm, comms[(v >> 32) % 4]);
+			strcpy(x.caller, callers[(v >> 36) % 4]);
+		}
+		ref_apply(&r, k, &x);
+		assert_int_equal(tse_feed(e, &x), 0);
+		assert_int_equal(nfindings(e), r.findings);
+		assert_int_equal(tse_orphans(e, &orph), r.orphans);
+		if (r.live > peak)
+			peak = r.live;
+		if (i >= 100000 && r.live < low)
+			low = r.live;
+		if (i % 5000 == 4999)
+			ref_check(e, &r);
+	}
+	ref_check(e, &r);
+	assert_true(peak > 50000);
+	assert_true(low < peak * 2 / 3);
+	tse_free(e);
+	free(r.b);
+}
+
+/*
+ * Backward-shift deletion where the probe sequence wraps around the end of
+ * the index: keys homed on its last slot (hash >= 0xfffff000: the last slot
+ * of any index up to 2^20 slots) and on its first (hash < 0x1000), put in
+ * and taken out in random orders.  After each removal every key still
+ * there must be found (a failed register of a key not found would create
+ * a buffer) and the one taken out must not.
+ */
+static void test_index_wraparound(void **state)
+{
+	uint64_t keys[8], a;
+	struct tse_stats st;
+	size_t n = 0, i, j, run, order[8];
+
+	(void)state;
+	for (a = 0x1000; n < 5; a += 0x80)
+		if (ref_hash(a) >= 0xfffff000u)
+			keys[n++] = a;
+	for (a = 0x1000; n < 8; a += 0x80)
+		if (ref_hash(a) < 0x1000u)
+			keys[n++] = a;
+	for (run = 0; run < 500; run++) {
+		struct tse_engine *e = tse_new();
+
+		assert_non_null(e);
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		for (i = n - 1; i > 0; i--) {
+			j = ref_next() % (i + 1);
+			a = order[i];
+			order[i] = order[j];
+			order[j] = a;
+		}
+		for (i = 0; i < n; i++)
+			feed(e, TSE_ALLOC, keys[order[i]], 4096, 0, 0);
+		for (i = n - 1; i > 0; i--) {
+			j = ref_next() % (i + 1);
+			a = order[i];
+			order[i] = order[j];
+			order[j] = a;
+		}
+		for (i = 0; i < n; i++) {
+			feed(e, TSE_FREE, keys[order[i]], 0, 0, 0);
+			for (j = i + 1; j < n; j++)
+				feed(e, TSE_REGISTER, keys[order[j]], 0, 0, -1);
+			tse_get_stats(e, &st);
+			assert_int_equal(st.live, n - i - 1);
+			feed(e, TSE_REGISTER, keys[order[i]], 0, 0, -1);
+			tse_get_stats(e, &st);
+			assert_int_equal(st.live, n - i);
+			feed(e, TSE_FREE, keys[order[i]], 0, 0, 0);
+		}
+		tse_free(e);
+	}
+}
+
 static void test_flags_decode(void **state)
 {
 	(void)state;
@@ -537,6 +868,8 @@ int main(void)
 		cmocka_unit_test(test_register_without_alloc),
 		cmocka_unit_test(test_bad_event_type),
 		cmocka_unit_test(test_many_buffers),
+		cmocka_unit_test(test_index_against_reference),
+		cmocka_unit_test(test_index_wraparound),
 		cmocka_unit_test(test_flags_decode),
 		cmocka_unit_test(test_flag_names),
 	};
