@@ -39,7 +39,7 @@ for l in lines:
         mem["rss_kb"] = int(m.group(1))
     m = re.search(r"TBB kmem slots=(\d+) before_kb=(\d+) tracing_kb=(\d+) after_kb=(\d+)", l)
     if m:
-        mem["kmem"] = [int(x) for x in m.groups()]
+        mem.setdefault("kmem", []).append([int(x) for x in m.groups()])
     if "TBB error" in l:
         sys.exit("benchmark error: " + l)
 if "none" not in t:
@@ -84,8 +84,7 @@ if probes:
         print("  %-24s %8.1f runs/round %8d ns/run" % (name, runs / loops, ns))
 if "slot" in mem:
     print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
-if "kmem" in mem:
-    n, b, tr, af = mem["kmem"]
+for n, b, tr, af in mem.get("kmem", []):
     print("kernel memory of a %d-slot live table: %d KiB (vmalloc + slab while tracing, "
           "against before): %.0f bytes per slot; %d KiB left 3 s after the tracer exits"
           % (n, tr - b, (tr - b) * 1024.0 / n, af - b))

@@ -60,22 +60,25 @@ systemctl stop teeshm-trace-agent.service
 $T agent --stop >/dev/null
 echo "TBB begin loops=$LOOPS reps=$REPS"
 # the kernel's real memory per live-table slot: vmalloc'd pages and slab
-# with a tracer whose table has room for 1 000 000 buffers, against none
+# with a tracer whose table has room for 100 000, then 1 000 000 buffers,
+# against none: the same per slot (it is preallocated)
 kmem() {
 	awk '/^VmallocUsed:/ { v = $2 } /^Slab:/ { s = $2 } END { print v + s }' /proc/meminfo
 }
-sync
-m0=$(kmem)
-$T trace --no-console --quiet --max-buffers 1000000 >/dev/null 2>/tmp/m.err &
-p=$!
-wait_for /tmp/m.err tracing
-m1=$(kmem)
-kill -INT $p
-wait $p
-# the kernel frees a map in deferred work after its last reference goes
-sleep 3
-m2=$(kmem)
-echo "TBB kmem slots=1000000 before_kb=$m0 tracing_kb=$m1 after_kb=$m2"
+for slots in 100000 1000000; do
+	sync
+	m0=$(kmem)
+	$T trace --no-console --quiet --max-buffers $slots >/dev/null 2>/tmp/m.err &
+	p=$!
+	wait_for /tmp/m.err tracing
+	m1=$(kmem)
+	kill -INT $p
+	wait $p
+	# the kernel frees a map in deferred work after its last reference goes
+	sleep 3
+	m2=$(kmem)
+	echo "TBB kmem slots=$slots before_kb=$m0 tracing_kb=$m1 after_kb=$m2"
+done
 for r in $(seq 1 "$REPS"); do
 	echo "TBB time mode=none rep=$r ns=$(run_loop)"
 
