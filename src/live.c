@@ -746,6 +746,12 @@ static bool stale_event(const char *name)
 	return access(path, F_OK) != 0;
 }
 
+/* The agent's tracefs kprobe events (removed once its links are gone). */
+static bool agent_event(const char *name)
+{
+	return !strncmp(name, "teeshm_agent_", 13);
+}
+
 static void kprobe_events_cleanup_stale(void)
 {
 	kprobe_events_remove(stale_event);
@@ -1253,6 +1259,14 @@ int cmd_trace(int argc, char **argv)
 			"slot array (no bpf_for_each_map_elem)");
 	kprobe_events_cleanup_stale();
 	/*
+	 * An agent's events with no pinned link left: the agent is gone (on
+	 * 5.10, where links cannot be pinned, one killed with -9 leaves them,
+	 * and its next start could not define them again).  Events in use,
+	 * an agent still running there, are not removed: the kernel refuses.
+	 */
+	if (!agent_links())
+		kprobe_events_remove(agent_event);
+	/*
 	 * kretprobes first: a kprobe added later on the same function runs
 	 * before the kretprobe's entry handler rewrites the return address,
 	 * so the entry programs see the real caller.
@@ -1472,12 +1486,6 @@ out:
 	tse_free(t.eng);
 	env_fini(&t.env);
 	return ret;
-}
-
-/* The agent's tracefs kprobe events (removed once its links are gone). */
-static bool agent_event(const char *name)
-{
-	return !strncmp(name, "teeshm_agent_", 13);
 }
 
 int cmd_agent(int argc, char **argv)

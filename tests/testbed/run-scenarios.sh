@@ -22,6 +22,9 @@
 #             check and the kexec report keep it, and equal the secure world
 #  10 missed  5.10, return probes with one instance: the kernel misses the
 #             nested ones; counted, and `check` never says PASS
+#  11 agent-nopin 5.10 (no pinned links): an agent killed with -9 leaves
+#             its kprobe events; the next one defines them again with its
+#             return-probe instances, and --stop leaves none
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -79,6 +82,7 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		# 10: one return-probe instance: the nested release is missed
 		VERIFY_ARGS="--kexecs 1 --expect-misses --no-pstore" \
 			scenario missed kexec trace --kexecs 1 --append teeshm.maxactive=1
+		VERIFY_ARGS="" scenario agent-nopin agent-nopin agent-nopin
 	else
 		VERIFY_ARGS="--kexecs 1 --label 6.1-stock" scenario kexec kexec trace --kexecs 1
 		# the secure world's bookkeeping is finite: room for 2 registrations

@@ -211,7 +211,7 @@ def verify_orphan(a, n, lines, sboot, sw, rep):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd"])
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd", "agent-nopin"])
     ap.add_argument("--policy", choices=["warn", "block"], default="warn")
     ap.add_argument("rundir")
     ap.add_argument("--tool", default="build/teeshm-trace")
@@ -239,6 +239,9 @@ def main():
     if a.kind == "boot":
         verify_guest(console, ["modules-loaded", "optee-dynamic-shm", "optee-rng-bound", "hwrng-bytes"])
         check("secure world: a kernel probed", any(l.startswith("TSW boot n=1") for l in secure))
+    elif a.kind == "agent-nopin":
+        verify_guest(console, ["agent-attached", "agent-killed-events-left", "agent-restart-tracefs",
+                               "client", "agent-restart-return-probes-hit", "agent-stop-clean"])
     elif a.kind == "client":
         verify_guest(console, ["dev-tee0", "client", "mark"])
         regs, unregs = [], set()
