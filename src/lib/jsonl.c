@@ -809,8 +809,9 @@ static inline unsigned known_key(struct pstate *s, const char **name)
 	return 0;
 }
 
-int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
-			 char *err, size_t errlen)
+/* The general parser: any JSON, and the errors */
+static int parse_line(const char *line, size_t len, struct tse_event *ev,
+		      char *err, size_t errlen)
 {
 	struct pstate s = { line, line + len, err, errlen, 0 };
 	unsigned seen = 0;
@@ -893,6 +894,426 @@ int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
 	return 1;
 }
 
+/* ------------------------------------------------------------- fast path */
+
+/*
+ * The usual line, as the tracer writes it: no white space, known keys once
+ * each, plain strings, hex as "0x..." of up to 16 digits, integers of up to
+ * 16 digits.  fast_line() reads such a line in one pass and returns the end
+ * of its object; on anything else it gives up (NULL) and the general parser
+ * above reads the line from its start, with the same result or the error.
+ * It may read up to FAST_SLACK bytes past end (the caller makes them
+ * readable), but accepts only what it read before end.
+ */
+#define FAST_SLACK	64
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+
+static inline uint64_t ld8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* A string literal of up to 8 bytes as ld8() reads it (a constant) */
+#define LB(s, i)	(sizeof(s) > (i) + 1 ? \
+			 (uint64_t)(unsigned char)(s)[i] << (8 * (i)) : 0)
+#define LIT(s)		(LB(s, 0) | LB(s, 1) | LB(s, 2) | LB(s, 3) | \
+			 LB(s, 4) | LB(s, 5) | LB(s, 6) | LB(s, 7))
+#define MASK(n)		((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+/* w starts with the literal s */
+#define HAS(w, s)	(((w) & MASK(sizeof(s) - 1)) == LIT(s))
+
+/* How many of the bytes of w, from the first, are decimal digits */
+static inline unsigned int ndigits8(uint64_t w)
+{
+	uint64_t non = ~(IN_RANGE(w & ~HIGHS, '0', '9') & ~w) & HIGHS;
+
+	return non ? __builtin_ctzll(non) >> 3 : 8;
+}
+
+/* The value of the first n (1 to 8) bytes of w, all decimal digits */
+static inline uint64_t digits_val(uint64_t w, unsigned int n)
+{
+	/* the digits to the top, zeros (leading zero digits) below */
+	uint64_t x = (w - ONES * '0') << (8 * (8 - n));
+
+	x = x * 10 + (x >> 8);
+	return ((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+		((x >> 16) & 0x000000ff000000ffull) *
+		(1 + (10000ull << 32))) >> 32;
+}
+
+static const uint64_t pow10[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+/* 1 to 16 digits without a leading zero: the end, or NULL */
+static inline const char *fast_uint(const char *p, uint64_t *v)
+{
+	uint64_t w = ld8(p), w2;
+	unsigned int n = ndigits8(w), n2;
+
+	if (n < 8) {
+		if (!n || (n > 1 && *p == '0'))
+			return NULL;
+		*v = digits_val(w, n);
+		return p + n;
+	}
+	if (*p == '0')
+		return NULL;
+	w2 = ld8(p + 8);
+	n2 = ndigits8(w2);
+	if (n2 == 8 && (unsigned int)(p[16] - '0') < 10)
+		return NULL;
+	*v = digits_val(w, 8);
+	if (n2)
+		*v = *v * pow10[n2] + digits_val(w2, n2);
+	return p + 8 + n2;
+}
+
+/* "0x" and 1 to 16 hex digits, quoted: the end, or NULL */
+static inline const char *fast_hex(const char *p, uint64_t *v)
+{
+	uint32_t hi, lo;
+	uint64_t x = 0;
+	int n = 0, d;
+
+	if (!HAS(ld8(p), "\"0x"))
+		return NULL;
+	p += 3;
+	if (p[16] == '"' && hex8(p, &hi) && hex8(p + 8, &lo)) {
+		*v = (uint64_t)hi << 32 | lo;
+		return p + 17;
+	}
+	while (n < 16 && (d = hex1[(unsigned char)p[n]])) {
+		x = x << 4 | (d - 1);
+		n++;
+	}
+	if (!n || p[n] != '"')
+		return NULL;
+	*v = x;
+	return p + n + 1;
+}
+
+/*
+ * A string of plain bytes at p (at its opening quote): its bytes are
+ * [p + 1, *q) and the closing quote at *q, before end; false if not.
+ */
+static inline bool fast_str(const char *p, const char *end, const char **q)
+{
+	const char *s = p + 1;
+
+	if (*p != '"')
+		return false;
+	for (;;) {
+		uint64_t v = ld8(s), a = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+		uint64_t m = (v | ((v - ONES * 0x20) & ~v) |
+			      ((a - ONES) & ~a) | ((b - ONES) & ~b)) & HIGHS;
+
+		/* the lowest byte flagged is exact (borrows only go up) */
+		if (m) {
+			s += __builtin_ctzll(m) >> 3;
+			break;
+		}
+		s += 8;
+		if (s >= end)
+			return false;
+	}
+	if (s >= end || *s != '"')
+		return false;
+	*q = s;
+	return true;
+}
+
+/* A flag name at p (its opening quote): its bit, p moved past; 0 if not */
+static inline uint32_t fast_flag(const char **pp)
+{
+	const char *p = *pp;
+	uint64_t w = ld8(p + 1);
+	uint32_t bit = 0;
+	int l = 0;
+
+	switch (p[1]) {
+	case 'P':
+		if (HAS(w, "POOL\""))
+			bit = TSE_F_POOL, l = 4;
+		else if (HAS(w, "PRIV\""))
+			bit = TSE_F_PRIV, l = 4;
+		break;
+	case 'D':
+		if (w == LIT("DYNAMIC\""))
+			bit = TSE_F_DYNAMIC, l = 7;
+		else if (w == LIT("DMA_BUF\""))
+			bit = TSE_F_DMA_BUF, l = 7;
+		break;
+	case 'M':
+		if (HAS(w, "MAPPED\""))
+			bit = TSE_F_MAPPED, l = 6;
+		break;
+	case 'R':
+		if (w == LIT("REGISTER") && p[9] == '"')
+			bit = TSE_F_REGISTER, l = 8;
+		break;
+	case 'U':
+		if (w == LIT("USER_MAP") && HAS(ld8(p + 9), "PED\""))
+			bit = TSE_F_USER_MAPPED, l = 11;
+		break;
+	case 'E':
+		if (w == LIT("EXT_DMA_") && HAS(ld8(p + 9), "BUF\""))
+			bit = TSE_F_EXT_DMA_BUF, l = 11;
+		break;
+	case 'K':
+		if (w == LIT("KERNEL_M") && HAS(ld8(p + 9), "APPED\""))
+			bit = TSE_F_KERNEL_MAPPED, l = 13;
+		break;
+	}
+	*pp = p + l + 2;
+	return bit;
+}
+
+/* A plain string at p into out (cap 16 or 128), truncated; end or NULL */
+static inline const char *fast_copy(const char *p, const char *end,
+				    char *out, size_t cap)
+{
+	const char *q;
+	size_t n;
+
+	if (!fast_str(p, end, &q))
+		return NULL;
+	n = q - (p + 1);
+	/* whole words: what follows the NUL does not matter */
+	if (n < 16) {
+		memcpy(out, p + 1, 16);
+	} else if (cap >= 32 && n < 32) {
+		memcpy(out, p + 1, 32);
+	} else {
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(out, p + 1, n);
+	}
+	out[n] = '\0';
+	return q + 1;
+}
+
+static const char *fast_line(const char *p, const char *end,
+			     struct tse_event *ev)
+{
+	unsigned int seen = 0, bit;
+	uint64_t w, v;
+	bool neg;
+
+	if (*p != '{')
+		return NULL;
+	memset(ev, 0, offsetof(struct tse_event, comm));
+	ev->pid = -1;
+	ev->comm[0] = '\0';
+	ev->caller[0] = '\0';
+	p++;
+	for (;;) {
+		if (p >= end || *p != '"')
+			return NULL;
+		w = ld8(p + 1);
+		switch (p[1]) {
+		case 't':
+			if (!HAS(w, "ts_ns\":"))
+				return NULL;
+			bit = K_TS;
+			p = fast_uint(p + 8, &ev->ts_ns);
+			break;
+		case 'e':
+			if (!HAS(w, "event\":"))
+				return NULL;
+			bit = K_EVENT;
+			p += 8;
+			w = ld8(p + 1);
+			if (*p != '"')
+				return NULL;
+			switch (p[1]) {
+			case 'a':
+				if (!HAS(w, "alloc\""))
+					return NULL;
+				ev->type = TSE_ALLOC;
+				p += 7;
+				break;
+			case 'r':
+				if (w != LIT("register") || p[9] != '"')
+					return NULL;
+				ev->type = TSE_REGISTER;
+				p += 10;
+				break;
+			case 'u':
+				if (w != LIT("unregist") ||
+				    !HAS(ld8(p + 9), "er\""))
+					return NULL;
+				ev->type = TSE_UNREGISTER;
+				p += 12;
+				break;
+			case 'f':
+				if (!HAS(w, "free\""))
+					return NULL;
+				ev->type = TSE_FREE;
+				p += 6;
+				break;
+			case 'k':
+				if (!HAS(w, "kexec\""))
+					return NULL;
+				ev->type = TSE_KEXEC;
+				p += 7;
+				break;
+			default:
+				return NULL;
+			}
+			break;
+		case 's':
+			if (HAS(w, "shm\":")) {
+				bit = K_SHM;
+				p = fast_hex(p + 6, &ev->shm);
+			} else if (HAS(w, "size\":")) {
+				bit = K_SIZE;
+				ev->has_size = true;
+				p = fast_uint(p + 7, &ev->size);
+			} else {
+				return NULL;
+			}
+			break;
+		case 'f':
+			if (!HAS(w, "flags\":") || p[8] != '[')
+				return NULL;
+			bit = K_FLAGS;
+			ev->has_flags = true;
+			p += 9;
+			if (*p == ']') {
+				p++;
+				break;
+			}
+			for (;;) {
+				uint32_t f;
+
+				if (p >= end || *p != '"')
+					return NULL;
+				f = fast_flag(&p);
+				if (!f)
+					return NULL;
+				ev->flags |= f;
+				if (*p == ',') {
+					p++;
+					continue;
+				}
+				if (*p != ']')
+					return NULL;
+				p++;
+				break;
+			}
+			break;
+		case 'c':
+			if (HAS(w, "comm\":")) {
+				bit = K_COMM;
+				p = fast_copy(p + 7, end, ev->comm,
+					      sizeof(ev->comm));
+			} else if (w == LIT("caller\":")) {
+				bit = K_CALLER;
+				p = fast_copy(p + 9, end, ev->caller,
+					      sizeof(ev->caller));
+			} else if (HAS(w, "ctx\":")) {
+				bit = K_CTX;
+				ev->has_ctx = true;
+				p = fast_hex(p + 6, &ev->ctx);
+			} else if (w == LIT("cookie\":")) {
+				bit = K_COOKIE;
+				ev->has_cookie = true;
+				p = fast_hex(p + 9, &ev->cookie);
+			} else {
+				return NULL;
+			}
+			break;
+		case 'p':
+			if (!HAS(w, "pid\":"))
+				return NULL;
+			bit = K_PID;
+			p = fast_uint(p + 6, &v);
+			if (!p || v > INT32_MAX)
+				return NULL;
+			ev->pid = v;
+			break;
+		case 'r':
+			if (!HAS(w, "ret\":"))
+				return NULL;
+			bit = K_RET;
+			p += 6;
+			neg = *p == '-';
+			p = fast_uint(p + neg, &v);
+			if (!p || v > (uint64_t)INT32_MAX + neg)
+				return NULL;
+			ev->ret = neg ? -(int64_t)v : (int64_t)v;
+			break;
+		case 'k':
+			if (!HAS(w, "kind\":"))
+				return NULL;
+			bit = K_KIND;
+			w = ld8(p + 7);
+			if (HAS(w, "\"kexec\""))
+				ev->kind = TSE_KEXEC_NORMAL;
+			else if (HAS(w, "\"crash\""))
+				ev->kind = TSE_KEXEC_CRASH;
+			else
+				return NULL;
+			p += 14;
+			break;
+		default:
+			return NULL;
+		}
+		if (!p || (seen & bit))
+			return NULL;
+		seen |= bit;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != '}')
+			return NULL;
+		p++;
+		break;
+	}
+	if (p > end || !(seen & K_EVENT) || !(seen & K_TS) ||
+	    (ev->type != TSE_KEXEC && !(seen & K_SHM)))
+		return NULL;
+	return p;
+}
+
+#else	/* big-endian: the general parser only */
+
+static const char *fast_line(const char *p, const char *end,
+			     struct tse_event *ev)
+{
+	(void)p;
+	(void)end;
+	(void)ev;
+	return NULL;
+}
+
+#endif
+
+int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
+			 char *err, size_t errlen)
+{
+	char pad[512 + FAST_SLACK];
+
+	/* a usual line, copied where the fast path may read past its end */
+	if (len <= 512) {
+		memcpy(pad, line, len);
+		memset(pad + len, 0, FAST_SLACK);
+		if (fast_line(pad, pad + len, ev) == pad + len) {
+			if (err && errlen)
+				err[0] = '\0';
+			return 1;
+		}
+	}
+	return parse_line(line, len, ev, err, errlen);
+}
+
 int tse_jsonl_write(FILE *f, const struct tse_event *ev)
 {
 	const char *names[16];
@@ -950,13 +1371,31 @@ int tse_jsonl_feed_file(FILE *f, const char *name, struct tse_engine *e,
 	bool eof = false;
 	int r, ret = 0;
 
-	buf = malloc(cap);
+	/* zeroed: the fast path reads (never uses) bytes past the data */
+	buf = calloc(1, cap + FAST_SLACK);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
 	start = buf;
 	for (;;) {
+		/* a usual line whole in buf: read where it stands */
+		if (start < buf + fill) {
+			const char *q = fast_line(start, buf + fill, &ev);
+
+			if (q && q - start <= TSE_JSONL_MAX_LINE &&
+			    (q < buf + fill ? *q == '\n' : eof)) {
+				ln++;
+				start = (char *)q + (q < buf + fill);
+				if (tse_feed(e, &ev)) {
+					snprintf(err, errlen, "%s:%lu: out of "
+						 "memory", name, ln);
+					ret = -1;
+					break;
+				}
+				continue;
+			}
+		}
 		nl = memchr(start, '\n', buf + fill - start);
 		if (!nl) {
 			n = buf + fill - start;
