@@ -15,6 +15,10 @@
 #include "jsonl.h"
 #include "json_writer.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define MAX_NEST 64
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -974,20 +978,53 @@ static inline const char *fast_uint(const char *p, uint64_t *v)
 	return p + 8 + n2;
 }
 
+/* Sixteen hex digits at p (first the most significant) into *v */
+static inline bool hex16(const char *p, uint64_t *v)
+{
+#ifdef __SSE2__
+	const __m128i x = _mm_loadu_si128((const __m128i *)p);
+	const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+	__m128i digit, letter, d;
+	uint64_t r;
+
+	/* signed compares: bytes from 0x80 up are below everything */
+	digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+			      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+	letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+			       _mm_cmplt_epi8(l, _mm_set1_epi8('f' + 1)));
+	if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) != 0xffff)
+		return false;
+	/* digit values: low nibble, + 9 for a letter */
+	d = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)),
+			 _mm_and_si128(letter, _mm_set1_epi8(9)));
+	/* each pair into its low byte, the first digit high */
+	d = _mm_and_si128(_mm_or_si128(_mm_slli_epi16(d, 4),
+				       _mm_srli_epi16(d, 8)),
+			  _mm_set1_epi16(0xff));
+	_mm_storel_epi64((__m128i *)&r, _mm_packus_epi16(d, d));
+	*v = __builtin_bswap64(r);
+	return true;
+#else
+	uint32_t hi, lo;
+
+	if (!hex8(p, &hi) || !hex8(p + 8, &lo))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+#endif
+}
+
 /* "0x" and 1 to 16 hex digits, quoted: the end, or NULL */
 static inline const char *fast_hex(const char *p, uint64_t *v)
 {
-	uint32_t hi, lo;
 	uint64_t x = 0;
 	int n = 0, d;
 
 	if (!HAS(ld8(p), "\"0x"))
 		return NULL;
 	p += 3;
-	if (p[16] == '"' && hex8(p, &hi) && hex8(p + 8, &lo)) {
-		*v = (uint64_t)hi << 32 | lo;
+	if (p[16] == '"' && hex16(p, v))
 		return p + 17;
-	}
 	while (n < 16 && (d = hex1[(unsigned char)p[n]])) {
 		x = x << 4 | (d - 1);
 		n++;
