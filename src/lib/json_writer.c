@@ -21,16 +21,51 @@ static void jw_flush(struct jw *w)
 	}
 }
 
-static void jw_put(struct jw *w, const void *p, size_t len)
+/* n (at most 16) bytes: two overlapping fixed-size copies, no call */
+static inline void copy16(char *d, const void *s, size_t n)
 {
-	if (w->n + len > sizeof(w->buf)) {
-		jw_flush(w);
-		if (len > sizeof(w->buf)) {
-			fwrite(p, 1, len, w->f);
-			return;
-		}
+	const char *c = s;
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8) {
+		memcpy(&a, c, 8);
+		memcpy(&b, c + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, c, 4);
+		memcpy(&y, c + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = c[0];
+		d[n / 2] = c[n / 2];
+		d[n - 1] = c[n - 1];
 	}
-	memcpy(w->buf + w->n, p, len);
+}
+
+static void jw_put_slow(struct jw *w, const void *p, size_t len)
+{
+	jw_flush(w);
+	if (len > sizeof(w->buf)) {
+		fwrite(p, 1, len, w->f);
+		return;
+	}
+	memcpy(w->buf, p, len);
+	w->n = len;
+}
+
+static inline void jw_put(struct jw *w, const void *p, size_t len)
+{
+	if (__builtin_expect(w->n + len > sizeof(w->buf), 0)) {
+		jw_put_slow(w, p, len);
+		return;
+	}
+	if (len <= 16)
+		copy16(w->buf + w->n, p, len);
+	else
+		memcpy(w->buf + w->n, p, len);
 	w->n += len;
 }
 
@@ -168,20 +203,74 @@ static const unsigned char as_is[256] = {
 };
 #undef R16
 
-void jw_strn(struct jw *w, const char *str, size_t n)
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+/*
+ * How many bytes from s on are written as they are: eight at a time while
+ * no byte of the word is a control, '"', '\\', 0x7f or non-ASCII (the
+ * lowest byte flagged is exact: borrows only go up), then byte by byte.
+ */
+static inline size_t as_is_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (n - i >= 8) {
+		uint64_t v, q, b, d, m;
+
+		memcpy(&v, s + i, 8);
+		q = v ^ (ONES * '"');
+		b = v ^ (ONES * '\\');
+		d = v ^ (ONES * 0x7f);
+		m = (v | ((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+		     ((b - ONES) & ~b) | ((d - ONES) & ~d)) & HIGHS;
+		if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		i += 8;
+	}
+	while (i < n && as_is[s[i]])
+		i++;
+	return i;
+}
+
+/* The usual string: nothing to escape, room in buf; false if not. */
+static inline bool put_plain(struct jw *w, const char *s, size_t n)
+{
+	char *d;
+
+	if (w->n + n + 2 > sizeof(w->buf) ||
+	    as_is_run((const unsigned char *)s, n) != n)
+		return false;
+	d = w->buf + w->n;
+	d[0] = '"';
+	if (n <= 16)
+		copy16(d + 1, s, n);
+	else
+		memcpy(d + 1, s, n);
+	d[n + 1] = '"';
+	w->n += n + 2;
+	return true;
+}
+
+/* A string, quoted and escaped (no separator before it) */
+static void str_body(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, l;
 
-	pre_value(w);
+	if (put_plain(w, str, n))
+		return;
 	jw_putc(w, '"');
 	while (i < n) {
 		unsigned char c = s[i];
-		size_t run = i;
+		size_t run = i + as_is_run(s + i, n - i);
 
 		/* a run of bytes that need no escape, written at once */
-		while (run < n && as_is[s[run]])
-			run++;
 		if (run > i) {
 			jw_put(w, s + i, run - i);
 			i = run;
@@ -224,6 +313,12 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 		i++;
 	}
 	jw_putc(w, '"');
+}
+
+void jw_strn(struct jw *w, const char *str, size_t n)
+{
+	pre_value(w);
+	str_body(w, str, n);
 	jw_done(w);
 }
 
@@ -232,9 +327,10 @@ void jw_str(struct jw *w, const char *s)
 	jw_strn(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-void jw_key(struct jw *w, const char *key)
+void jw_keyn(struct jw *w, const char *key, size_t n)
 {
-	jw_str(w, key);
+	pre_value(w);
+	str_body(w, key, n);
 	jw_putc(w, ':');
 	if (w->pretty)
 		jw_putc(w, ' ');

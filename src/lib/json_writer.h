@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JW_MAX_DEPTH 32
 
@@ -31,7 +32,7 @@ void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *key);
+void jw_keyn(struct jw *w, const char *key, size_t n);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_u64(struct jw *w, uint64_t v);
@@ -43,6 +44,12 @@ void jw_hex(struct jw *w, uint64_t v);	/* "0x..." string */
 size_t jw_utf8_len(const unsigned char *s, size_t n);
 /* End of one top-level value: newline. */
 void jw_end_line(struct jw *w);
+
+/* A key and its ':' (a literal's length is known when compiled) */
+static inline void jw_key(struct jw *w, const char *key)
+{
+	jw_keyn(w, key, strlen(key));
+}
 
 /* key + value shorthands */
 static inline void jw_kstr(struct jw *w, const char *k, const char *v)

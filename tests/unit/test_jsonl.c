@@ -560,6 +560,79 @@ static void test_json_writer(void **state)
 		"\"b\":[true,null,\"0xff\",{}]}\n");
 }
 
+/* Reference escaping, one byte at a time, for the writer's word-wise runs */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out)
+{
+	size_t i, o = 0, l;
+
+	out[o++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (c == '\n') {
+			o += sprintf(out + o, "\\n");
+		} else if (c == '\r') {
+			o += sprintf(out + o, "\\r");
+		} else if (c == '\t') {
+			o += sprintf(out + o, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(out + o, "\\u%04x", c);
+		} else if (c >= 0x80) {
+			l = jw_utf8_len(s + i, n - i);
+			if (!l) {
+				o += sprintf(out + o, "\\ufffd");
+			} else {
+				memcpy(out + o, s + i, l);
+				o += l;
+				i += l - 1;
+			}
+		} else {
+			out[o++] = c;
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+static void test_json_writer_escapes(void **state)
+{
+	static const unsigned char edge[] = "aZ~ \x1f\x7f\"\\\n\t\x01\x80\xc3\xa9";
+	unsigned char s[80];
+	char want[1024], got[2048], key[1100];
+	unsigned seed = 777;
+	struct jw w;
+	size_t n, i;
+	int k;
+	FILE *f;
+
+	(void)state;
+	for (k = 0; k < 20000; k++) {
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 16) % sizeof(s);
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			s[i] = (seed >> 16) % 8 ? 'a' + (seed >> 20) % 26
+				: edge[(seed >> 20) % (sizeof(edge) - 1)];
+		}
+		ref_escape(s, n, want);
+		f = fmemopen(got, sizeof(got), "w");
+		jw_init(&w, f, false);
+		jw_obj_begin(&w);
+		jw_keyn(&w, (const char *)s, n);
+		jw_strn(&w, (const char *)s, n);
+		jw_obj_end(&w);
+		jw_end_line(&w);
+		fclose(f);
+		snprintf(key, sizeof(key), "{%s:%s}\n", want, want);
+		if (strcmp(got, key))
+			fail_msg("wrote %s, want %s", got, key);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_usual_shape_agrees),
 		cmocka_unit_test(test_feed_file_usual),
 		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_writer_escapes),
 	};
 
 	return cmocka_run_group_tests_name("jsonl", tests, NULL, NULL);
