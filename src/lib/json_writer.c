@@ -238,13 +238,51 @@ static inline size_t as_is_run(const unsigned char *s, size_t n)
 	return i;
 }
 
+/* Some byte of v is a control, '"', '\\', 0x7f or non-ASCII */
+static inline bool word_special(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\'),
+		 d = v ^ (ONES * 0x7f);
+
+	return (v | ((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+		((b - ONES) & ~b) | ((d - ONES) & ~d)) & HIGHS;
+}
+
+/* Every byte of s[0..n) is written as it is (overlapping word loads) */
+static inline bool all_as_is(const char *s, size_t n)
+{
+	uint64_t v;
+	uint32_t x, y;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&v, s + i, 8);
+			if (word_special(v))
+				return false;
+		}
+		if (i == n)
+			return true;
+		memcpy(&v, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		v = x | (uint64_t)y << 32;
+	} else if (n) {
+		v = ONES * 'a' << 24 | (unsigned char)s[0] |
+		    (unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1] << 16;
+	} else {
+		return true;
+	}
+	return !word_special(v);
+}
+
 /* The usual string: nothing to escape, room in buf; false if not. */
 static inline bool put_plain(struct jw *w, const char *s, size_t n)
 {
 	char *d;
 
-	if (w->n + n + 2 > sizeof(w->buf) ||
-	    as_is_run((const unsigned char *)s, n) != n)
+	if (w->n + n + 2 > sizeof(w->buf) || !all_as_is(s, n))
 		return false;
 	d = w->buf + w->n;
 	d[0] = '"';
@@ -329,6 +367,27 @@ void jw_str(struct jw *w, const char *s)
 
 void jw_keyn(struct jw *w, const char *key, size_t n)
 {
+	char *d;
+
+	/* the usual: compact, a plain key; separator, key and ':' at once */
+	if (!w->pretty && !w->after_key && n <= 64 &&
+	    w->n + n + 4 <= sizeof(w->buf) && all_as_is(key, n)) {
+		d = w->buf + w->n;
+		if (!w->first[w->depth])
+			*d++ = ',';
+		w->first[w->depth] = false;
+		*d++ = '"';
+		if (n <= 16)
+			copy16(d, key, n);
+		else
+			memcpy(d, key, n);
+		d += n;
+		*d++ = '"';
+		*d++ = ':';
+		w->n = d - w->buf;
+		w->after_key = true;
+		return;
+	}
 	pre_value(w);
 	str_body(w, key, n);
 	jw_putc(w, ':');
@@ -382,22 +441,37 @@ void jw_null(struct jw *w)
 	jw_done(w);
 }
 
+/* The eight hex digits of x, the most significant in the lowest byte */
+static inline uint64_t hex_digits8(uint32_t x)
+{
+	uint64_t v = x;
+
+	/* a nibble a byte, the least significant nibble lowest */
+	v = (v | v << 16) & 0x0000ffff0000ffffull;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffull;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
+	/* '0'-'9', and 'a'-'f' for the nibbles from 10 (which carry into 0x10) */
+	v += ONES * '0' + (((v + ONES * 6) >> 4) & ONES) * ('a' - '0' - 10);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 void jw_hex(struct jw *w, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
 	char b[20];
-	int i = sizeof(b);
+	uint64_t hi = hex_digits8(v >> 32), lo = hex_digits8(v);
+	int nd = v ? (67 - __builtin_clzll(v)) / 4 : 1;
 
 	pre_value(w);
-	b[--i] = '"';
-	do {
-		b[--i] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	b[--i] = 'x';
-	b[--i] = '0';
-	b[--i] = '"';
-	jw_put(w, b + i, sizeof(b) - i);
+	memcpy(b + 3, &hi, 8);
+	memcpy(b + 11, &lo, 8);
+	b[19 - nd - 3] = '"';
+	b[19 - nd - 2] = '0';
+	b[19 - nd - 1] = 'x';
+	b[19] = '"';
+	jw_put(w, b + 16 - nd, nd + 4);
 	jw_done(w);
 }
 

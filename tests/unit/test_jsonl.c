@@ -2,6 +2,7 @@
 /*
  * test_jsonl.c - the JSONL trace reader/writer and the JSON writer.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -630,6 +631,21 @@ static void test_json_writer_escapes(void **state)
 		snprintf(key, sizeof(key), "{%s:%s}\n", want, want);
 		if (strcmp(got, key))
 			fail_msg("wrote %s, want %s", got, key);
+	}
+	/* hex of every width */
+	for (k = 0; k < 20000; k++) {
+		uint64_t v;
+
+		seed = seed * 1103515245 + 12345;
+		v = ((uint64_t)seed << 32 | (seed * 2654435761u)) >> (k % 64);
+		f = fmemopen(got, sizeof(got), "w");
+		jw_init(&w, f, false);
+		jw_hex(&w, v);
+		jw_end_line(&w);
+		fclose(f);
+		snprintf(want, sizeof(want), "\"0x%" PRIx64 "\"\n", v);
+		if (strcmp(got, want))
+			fail_msg("wrote %s, want %s", got, want);
 	}
 }
 
