@@ -955,27 +955,33 @@ static const uint64_t pow10[9] = {
 };
 
 /* 1 to 16 digits without a leading zero: the end, or NULL */
-static inline const char *fast_uint(const char *p, uint64_t *v)
+static inline __attribute__((always_inline))
+const char *fast_uint(const char *p, uint64_t *v)
 {
-	uint64_t w = ld8(p), w2;
-	unsigned int n = ndigits8(w), n2;
+	unsigned int n;
 
-	if (n < 8) {
-		if (!n || (n > 1 && *p == '0'))
-			return NULL;
-		*v = digits_val(w, n);
-		return p + n;
+#ifdef __SSE2__
+	/* the digits among 16 bytes at once (signed compares, as hex16) */
+	const __m128i x = _mm_loadu_si128((const __m128i *)p);
+
+	n = __builtin_ctz(~(unsigned int)_mm_movemask_epi8(_mm_and_si128(
+		_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+		_mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)))));
+#else
+	n = ndigits8(ld8(p));
+	if (n == 8)
+		n += ndigits8(ld8(p + 8));
+#endif
+	if (!n || (n > 1 && *p == '0') ||
+	    (n == 16 && (unsigned int)(p[16] - '0') < 10))
+		return NULL;
+	if (n <= 8) {
+		*v = digits_val(ld8(p), n);
+	} else {
+		*v = digits_val(ld8(p), 8) * pow10[n - 8] +
+		     digits_val(ld8(p + 8), n - 8);
 	}
-	if (*p == '0')
-		return NULL;
-	w2 = ld8(p + 8);
-	n2 = ndigits8(w2);
-	if (n2 == 8 && (unsigned int)(p[16] - '0') < 10)
-		return NULL;
-	*v = digits_val(w, 8);
-	if (n2)
-		*v = *v * pow10[n2] + digits_val(w2, n2);
-	return p + 8 + n2;
+	return p + n;
 }
 
 /* Sixteen hex digits at p (first the most significant) into *v */
