@@ -7,6 +7,10 @@
 
 #include "json_writer.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*
  * Output collects in w->buf and goes to the stream in one write when the
  * buffer fills and whenever a top-level value is complete (depth 0, or
@@ -277,12 +281,50 @@ static inline bool all_as_is(const char *s, size_t n)
 	return !word_special(v);
 }
 
+#ifdef __SSE2__
+/* Some byte of x is a control, '"', '\\', 0x7f or non-ASCII */
+static inline bool vec_special(__m128i x)
+{
+	/* signed: the bytes from 0x80 up are below 0x20 too */
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+				 _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+	return _mm_movemask_epi8(m);
+}
+#endif
+
+/* all_as_is() for the short strings (keys, names): one test of 16 bytes */
+static inline bool short_as_is(const char *s, size_t n)
+{
+#ifdef __SSE2__
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		a = x | (uint64_t)y << 32;
+		b = a;
+	} else {
+		return all_as_is(s, n);
+	}
+	return !vec_special(_mm_set_epi64x(b, a));
+#else
+	return all_as_is(s, n);
+#endif
+}
+
 /* The usual string: nothing to escape, room in buf; false if not. */
 static inline bool put_plain(struct jw *w, const char *s, size_t n)
 {
 	char *d;
 
-	if (w->n + n + 2 > sizeof(w->buf) || !all_as_is(s, n))
+	if (w->n + n + 2 > sizeof(w->buf) || !short_as_is(s, n))
 		return false;
 	d = w->buf + w->n;
 	d[0] = '"';
@@ -371,7 +413,7 @@ void jw_keyn(struct jw *w, const char *key, size_t n)
 
 	/* the usual: compact, a plain key; separator, key and ':' at once */
 	if (!w->pretty && !w->after_key && n <= 64 &&
-	    w->n + n + 4 <= sizeof(w->buf) && all_as_is(key, n)) {
+	    w->n + n + 4 <= sizeof(w->buf) && short_as_is(key, n)) {
 		d = w->buf + w->n;
 		if (!w->first[w->depth])
 			*d++ = ',';
