@@ -1141,12 +1141,114 @@ static inline const char *fast_copy(const char *p, const char *end,
 	return q + 1;
 }
 
+/* The value of "event": the end, or NULL */
+static inline const char *fast_event(const char *p, struct tse_event *ev)
+{
+	uint64_t w = ld8(p + 1);
+
+	if (*p != '"')
+		return NULL;
+	switch (p[1]) {
+	case 'a':
+		if (!HAS(w, "alloc\""))
+			return NULL;
+		ev->type = TSE_ALLOC;
+		return p + 7;
+	case 'r':
+		if (w != LIT("register") || p[9] != '"')
+			return NULL;
+		ev->type = TSE_REGISTER;
+		return p + 10;
+	case 'u':
+		if (w != LIT("unregist") || !HAS(ld8(p + 9), "er\""))
+			return NULL;
+		ev->type = TSE_UNREGISTER;
+		return p + 12;
+	case 'f':
+		if (!HAS(w, "free\""))
+			return NULL;
+		ev->type = TSE_FREE;
+		return p + 6;
+	case 'k':
+		if (!HAS(w, "kexec\""))
+			return NULL;
+		ev->type = TSE_KEXEC;
+		return p + 7;
+	}
+	return NULL;
+}
+
+/* The value of "flags": the end, or NULL */
+static inline const char *fast_flags(const char *p, const char *end,
+				     struct tse_event *ev)
+{
+	uint32_t f;
+
+	ev->has_flags = true;
+	if (*p != '[')
+		return NULL;
+	if (*++p == ']')
+		return p + 1;
+	for (;;) {
+		if (p >= end || *p != '"')
+			return NULL;
+		f = fast_flag(&p);
+		if (!f)
+			return NULL;
+		ev->flags |= f;
+		if (*p == ']')
+			return p + 1;
+		if (*p != ',')
+			return NULL;
+		p++;
+	}
+}
+
+static inline const char *fast_pid(const char *p, struct tse_event *ev)
+{
+	uint64_t v;
+
+	p = fast_uint(p, &v);
+	if (!p || v > INT32_MAX)
+		return NULL;
+	ev->pid = v;
+	return p;
+}
+
+static inline const char *fast_ret(const char *p, struct tse_event *ev)
+{
+	bool neg = *p == '-';
+	uint64_t v;
+
+	p = fast_uint(p + neg, &v);
+	if (!p || v > (uint64_t)INT32_MAX + neg)
+		return NULL;
+	ev->ret = neg ? -(int64_t)v : (int64_t)v;
+	return p;
+}
+
+static inline const char *fast_kind(const char *p, struct tse_event *ev)
+{
+	uint64_t w = ld8(p);
+
+	if (HAS(w, "\"kexec\""))
+		ev->kind = TSE_KEXEC_NORMAL;
+	else if (HAS(w, "\"crash\""))
+		ev->kind = TSE_KEXEC_CRASH;
+	else
+		return NULL;
+	return p + 7;
+}
+
+/* w (the 8 bytes at p) and p[8] spell the literal s ("\"key\":") */
+#define KEY_AT(w, p, s)	(HAS(w, s) && (sizeof(s) <= 9 || (p)[8] == LB9(s)))
+#define LB9(s)		(sizeof(s) > 9 ? (s)[8] : 0)
+
 static const char *fast_line(const char *p, const char *end,
 			     struct tse_event *ev)
 {
 	unsigned int seen = 0, bit;
-	uint64_t w, v;
-	bool neg;
+	uint64_t w;
 
 	if (*p != '{')
 		return NULL;
@@ -1155,6 +1257,45 @@ static const char *fast_line(const char *p, const char *end,
 	ev->comm[0] = '\0';
 	ev->caller[0] = '\0';
 	p++;
+	/*
+	 * The members in the order the tracer writes them (jsonl_write()),
+	 * each tried once where it would stand: no dispatch, no duplicate.
+	 * The first one out of that order goes on in the loop below.
+	 */
+#define MEMBER(s, b, parse) do {					\
+	w = ld8(p);							\
+	if (KEY_AT(w, p, s)) {						\
+		p += sizeof(s) - 1;					\
+		p = parse;						\
+		if (!p || p >= end)					\
+			return NULL;					\
+		seen |= b;						\
+		if (*p == '}')						\
+			goto close;					\
+		if (*p != ',')						\
+			return NULL;					\
+		p++;							\
+	}								\
+} while (0)
+	MEMBER("\"ts_ns\":", K_TS, fast_uint(p, &ev->ts_ns));
+	MEMBER("\"event\":", K_EVENT, fast_event(p, ev));
+	MEMBER("\"shm\":", K_SHM, fast_hex(p, &ev->shm));
+	MEMBER("\"size\":", K_SIZE, (ev->has_size = true,
+				     fast_uint(p, &ev->size)));
+	MEMBER("\"flags\":", K_FLAGS, fast_flags(p, end, ev));
+	MEMBER("\"ctx\":", K_CTX, (ev->has_ctx = true,
+				   fast_hex(p, &ev->ctx)));
+	MEMBER("\"cookie\":", K_COOKIE, (ev->has_cookie = true,
+					 fast_hex(p, &ev->cookie)));
+	MEMBER("\"pid\":", K_PID, fast_pid(p, ev));
+	MEMBER("\"comm\":", K_COMM, fast_copy(p, end, ev->comm,
+					      sizeof(ev->comm)));
+	MEMBER("\"ret\":", K_RET, fast_ret(p, ev));
+	MEMBER("\"caller\":", K_CALLER, fast_copy(p, end, ev->caller,
+						  sizeof(ev->caller)));
+	MEMBER("\"kind\":", K_KIND, fast_kind(p, ev));
+#undef MEMBER
+	/* any order: by first letter, once each */
 	for (;;) {
 		if (p >= end || *p != '"')
 			return NULL;
@@ -1170,45 +1311,7 @@ static const char *fast_line(const char *p, const char *end,
 			if (!HAS(w, "event\":"))
 				return NULL;
 			bit = K_EVENT;
-			p += 8;
-			w = ld8(p + 1);
-			if (*p != '"')
-				return NULL;
-			switch (p[1]) {
-			case 'a':
-				if (!HAS(w, "alloc\""))
-					return NULL;
-				ev->type = TSE_ALLOC;
-				p += 7;
-				break;
-			case 'r':
-				if (w != LIT("register") || p[9] != '"')
-					return NULL;
-				ev->type = TSE_REGISTER;
-				p += 10;
-				break;
-			case 'u':
-				if (w != LIT("unregist") ||
-				    !HAS(ld8(p + 9), "er\""))
-					return NULL;
-				ev->type = TSE_UNREGISTER;
-				p += 12;
-				break;
-			case 'f':
-				if (!HAS(w, "free\""))
-					return NULL;
-				ev->type = TSE_FREE;
-				p += 6;
-				break;
-			case 'k':
-				if (!HAS(w, "kexec\""))
-					return NULL;
-				ev->type = TSE_KEXEC;
-				p += 7;
-				break;
-			default:
-				return NULL;
-			}
+			p = fast_event(p + 8, ev);
 			break;
 		case 's':
 			if (HAS(w, "shm\":")) {
@@ -1223,33 +1326,10 @@ static const char *fast_line(const char *p, const char *end,
 			}
 			break;
 		case 'f':
-			if (!HAS(w, "flags\":") || p[8] != '[')
+			if (!HAS(w, "flags\":"))
 				return NULL;
 			bit = K_FLAGS;
-			ev->has_flags = true;
-			p += 9;
-			if (*p == ']') {
-				p++;
-				break;
-			}
-			for (;;) {
-				uint32_t f;
-
-				if (p >= end || *p != '"')
-					return NULL;
-				f = fast_flag(&p);
-				if (!f)
-					return NULL;
-				ev->flags |= f;
-				if (*p == ',') {
-					p++;
-					continue;
-				}
-				if (*p != ']')
-					return NULL;
-				p++;
-				break;
-			}
+			p = fast_flags(p + 8, end, ev);
 			break;
 		case 'c':
 			if (HAS(w, "comm\":")) {
@@ -1276,34 +1356,19 @@ static const char *fast_line(const char *p, const char *end,
 			if (!HAS(w, "pid\":"))
 				return NULL;
 			bit = K_PID;
-			p = fast_uint(p + 6, &v);
-			if (!p || v > INT32_MAX)
-				return NULL;
-			ev->pid = v;
+			p = fast_pid(p + 6, ev);
 			break;
 		case 'r':
 			if (!HAS(w, "ret\":"))
 				return NULL;
 			bit = K_RET;
-			p += 6;
-			neg = *p == '-';
-			p = fast_uint(p + neg, &v);
-			if (!p || v > (uint64_t)INT32_MAX + neg)
-				return NULL;
-			ev->ret = neg ? -(int64_t)v : (int64_t)v;
+			p = fast_ret(p + 6, ev);
 			break;
 		case 'k':
 			if (!HAS(w, "kind\":"))
 				return NULL;
 			bit = K_KIND;
-			w = ld8(p + 7);
-			if (HAS(w, "\"kexec\""))
-				ev->kind = TSE_KEXEC_NORMAL;
-			else if (HAS(w, "\"crash\""))
-				ev->kind = TSE_KEXEC_CRASH;
-			else
-				return NULL;
-			p += 14;
+			p = fast_kind(p + 7, ev);
 			break;
 		default:
 			return NULL;
@@ -1317,9 +1382,10 @@ static const char *fast_line(const char *p, const char *end,
 		}
 		if (*p != '}')
 			return NULL;
-		p++;
 		break;
 	}
+close:
+	p++;
 	if (p > end || !(seen & K_EVENT) || !(seen & K_TS) ||
 	    (ev->type != TSE_KEXEC && !(seen & K_SHM)))
 		return NULL;

@@ -462,6 +462,15 @@ static void test_usual_shape_agrees(void **state)
 		"{\"ts_ns\"",
 		"{",
 		"{}",
+		/* out of the tracer's order: the members after go by name */
+		"{\"event\":\"free\",\"ts_ns\":5,\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"shm\":\"0x1\",\"event\":\"free\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"size\":1,\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"ts_ns\":2}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"caller\":\"a\",\"comm\":\"b\",\"pid\":3}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"caller\":\"a\",\"caller\":\"b\"}",
+		"{\"kind\":\"crash\",\"event\":\"kexec\",\"ts_ns\":1}",
+		"{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"crash\",\"kind\":\"kexec\"}",
 	};
 	struct tse_event a, b;
 	char line[512], ea[256], eb[256];
