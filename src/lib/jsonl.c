@@ -1051,6 +1051,24 @@ static inline bool fast_str(const char *p, const char *end, const char **q)
 
 	if (*p != '"')
 		return false;
+#ifdef __SSE2__
+	for (;;) {
+		const __m128i x = _mm_loadu_si128((const __m128i *)s);
+		/* signed: the bytes from 0x80 up are below 0x20 too */
+		unsigned int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))),
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+		if (m) {
+			s += __builtin_ctz(m);
+			break;
+		}
+		s += 16;
+		if (s >= end)
+			return false;
+	}
+#else
 	for (;;) {
 		uint64_t v = ld8(s), a = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
 		uint64_t m = (v | ((v - ONES * 0x20) & ~v) |
@@ -1065,6 +1083,7 @@ static inline bool fast_str(const char *p, const char *end, const char **q)
 		if (s >= end)
 			return false;
 	}
+#endif
 	if (s >= end || *s != '"')
 		return false;
 	*q = s;
