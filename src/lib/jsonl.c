@@ -1234,11 +1234,17 @@ static inline const char *fast_pid(const char *p, struct tse_event *ev)
 	return p;
 }
 
-static inline const char *fast_ret(const char *p, struct tse_event *ev)
+static inline __attribute__((always_inline))
+const char *fast_ret(const char *p, struct tse_event *ev)
 {
 	bool neg = *p == '-';
 	uint64_t v;
 
+	/* the usual: 0 (a success) */
+	if (*p == '0' && (unsigned int)(p[1] - '0') >= 10) {
+		ev->ret = 0;
+		return p + 1;
+	}
 	p = fast_uint(p + neg, &v);
 	if (!p || v > (uint64_t)INT32_MAX + neg)
 		return NULL;
