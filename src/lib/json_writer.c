@@ -296,7 +296,8 @@ static inline bool vec_special(__m128i x)
 #endif
 
 /* all_as_is() for the short strings (keys, names): one test of 16 bytes */
-static inline bool short_as_is(const char *s, size_t n)
+static inline __attribute__((always_inline))
+bool short_as_is(const char *s, size_t n)
 {
 #ifdef __SSE2__
 	uint64_t a, b;
@@ -407,26 +408,36 @@ void jw_str(struct jw *w, const char *s)
 	jw_strn(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-void jw_keyn(struct jw *w, const char *key, size_t n)
+/*
+ * The usual key: compact output, a plain key of up to 16 bytes, room for
+ * it and for more bytes of value.  Separator, key and ':' go at once; the
+ * value follows with no separator (after_key stays false).  False: the
+ * general way.
+ */
+static inline __attribute__((always_inline))
+bool key_fast(struct jw *w, const char *key, size_t n, size_t more)
 {
 	char *d;
 
-	/* the usual: compact, a plain key; separator, key and ':' at once */
-	if (!w->pretty && !w->after_key && n <= 64 &&
-	    w->n + n + 4 <= sizeof(w->buf) && short_as_is(key, n)) {
-		d = w->buf + w->n;
-		if (!w->first[w->depth])
-			*d++ = ',';
-		w->first[w->depth] = false;
-		*d++ = '"';
-		if (n <= 16)
-			copy16(d, key, n);
-		else
-			memcpy(d, key, n);
-		d += n;
-		*d++ = '"';
-		*d++ = ':';
-		w->n = d - w->buf;
+	if (w->pretty || w->after_key || n > 16 ||
+	    w->n + n + 4 + more > sizeof(w->buf) || !short_as_is(key, n))
+		return false;
+	d = w->buf + w->n;
+	if (!w->first[w->depth])
+		*d++ = ',';
+	w->first[w->depth] = false;
+	*d++ = '"';
+	copy16(d, key, n);
+	d += n;
+	*d++ = '"';
+	*d++ = ':';
+	w->n = d - w->buf;
+	return true;
+}
+
+void jw_keyn(struct jw *w, const char *key, size_t n)
+{
+	if (key_fast(w, key, n, 0)) {
 		w->after_key = true;
 		return;
 	}
@@ -438,34 +449,43 @@ void jw_keyn(struct jw *w, const char *key, size_t n)
 	w->after_key = true;
 }
 
-void jw_u64(struct jw *w, uint64_t v)
+/* v in decimal, ending at end: the first digit */
+static inline char *dec(char *end, uint64_t v)
 {
-	char b[20];
-	int i = sizeof(b);
-
-	pre_value(w);
 	do {
-		b[--i] = '0' + v % 10;
+		*--end = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	jw_put(w, b + i, sizeof(b) - i);
+	return end;
+}
+
+void jw_u64(struct jw *w, uint64_t v)
+{
+	char b[20], *s;
+
+	pre_value(w);
+	s = dec(b + sizeof(b), v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
+}
+
+/* v in decimal, with its sign, ending at end: the first byte */
+static inline char *sdec(char *end, int64_t v)
+{
+	char *s = dec(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+
+	if (v < 0)
+		*--s = '-';
+	return s;
 }
 
 void jw_s64(struct jw *w, int64_t v)
 {
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	char b[21];
-	int i = sizeof(b);
+	char b[21], *s;
 
 	pre_value(w);
-	do {
-		b[--i] = '0' + u % 10;
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		b[--i] = '-';
-	jw_put(w, b + i, sizeof(b) - i);
+	s = sdec(b + sizeof(b), v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
 }
 
@@ -500,21 +520,104 @@ static inline uint64_t hex_digits8(uint32_t x)
 	return v;
 }
 
-void jw_hex(struct jw *w, uint64_t v)
+/* "0x..." of v into b[20]: the first byte */
+static inline char *hex_str(char *b, uint64_t v)
 {
-	char b[20];
 	uint64_t hi = hex_digits8(v >> 32), lo = hex_digits8(v);
 	int nd = v ? (67 - __builtin_clzll(v)) / 4 : 1;
 
-	pre_value(w);
 	memcpy(b + 3, &hi, 8);
 	memcpy(b + 11, &lo, 8);
 	b[19 - nd - 3] = '"';
 	b[19 - nd - 2] = '0';
 	b[19 - nd - 1] = 'x';
 	b[19] = '"';
-	jw_put(w, b + 16 - nd, nd + 4);
+	return b + 16 - nd;
+}
+
+void jw_hex(struct jw *w, uint64_t v)
+{
+	char b[20], *s;
+
+	pre_value(w);
+	s = hex_str(b, v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
+}
+
+/* key + value at once, the usual way; else key, then value */
+void jw_kstrn(struct jw *w, const char *k, size_t kn, const char *v, size_t n)
+{
+	char *d;
+
+	if (n <= 64 && (n <= 16 ? short_as_is(v, n) : all_as_is(v, n)) &&
+	    key_fast(w, k, kn, n + 2)) {
+		d = w->buf + w->n;
+		*d++ = '"';
+		if (n <= 16)
+			copy16(d, v, n);
+		else
+			memcpy(d, v, n);
+		d[n] = '"';
+		w->n += n + 2;
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_strn(w, v, n);
+}
+
+void jw_ku64n(struct jw *w, const char *k, size_t kn, uint64_t v)
+{
+	char b[20], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = dec(b + sizeof(b), v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_u64(w, v);
+}
+
+void jw_ks64n(struct jw *w, const char *k, size_t kn, int64_t v)
+{
+	char b[21], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = sdec(b + sizeof(b), v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_s64(w, v);
+}
+
+void jw_khexn(struct jw *w, const char *k, size_t kn, uint64_t v)
+{
+	char b[20], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = hex_str(b, v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_hex(w, v);
+}
+
+void jw_kbooln(struct jw *w, const char *k, size_t kn, bool v)
+{
+	if (key_fast(w, k, kn, 5)) {
+		jw_put(w, v ? "true" : "false", v ? 4 : 5);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_bool(w, v);
 }
 
 void jw_end_line(struct jw *w)

@@ -612,7 +612,7 @@ static void test_json_writer_escapes(void **state)
 {
 	static const unsigned char edge[] = "aZ~ \x1f\x7f\"\\\n\t\x01\x80\xc3\xa9";
 	unsigned char s[80];
-	char want[1024], got[2048], key[1100];
+	char want[1024], got[4096], key[4096];
 	unsigned seed = 777;
 	struct jw w;
 	size_t n, i;
@@ -634,10 +634,13 @@ static void test_json_writer_escapes(void **state)
 		jw_obj_begin(&w);
 		jw_keyn(&w, (const char *)s, n);
 		jw_strn(&w, (const char *)s, n);
+		jw_kstrn(&w, "k", 1, (const char *)s, n);
+		jw_kstrn(&w, (const char *)s, n, "v", 1);
 		jw_obj_end(&w);
 		jw_end_line(&w);
 		fclose(f);
-		snprintf(key, sizeof(key), "{%s:%s}\n", want, want);
+		snprintf(key, sizeof(key), "{%s:%s,\"k\":%s,%s:\"v\"}\n",
+			 want, want, want, want);
 		if (strcmp(got, key))
 			fail_msg("wrote %s, want %s", got, key);
 	}
