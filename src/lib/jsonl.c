@@ -1198,8 +1198,9 @@ static inline const char *fast_event(const char *p, struct tse_event *ev)
 }
 
 /* The value of "flags": the end, or NULL */
-static inline const char *fast_flags(const char *p, const char *end,
-				     struct tse_event *ev)
+static inline __attribute__((always_inline))
+const char *fast_flags(const char *p, const char *end,
+		       struct tse_event *ev)
 {
 	uint32_t f;
 
