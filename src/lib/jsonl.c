@@ -4,7 +4,9 @@
  *
  * The reader is a small recursive-descent JSON parser specialised for one
  * object per line: no allocation per line, known keys decoded in place,
- * unknown keys skipped whatever their value.
+ * unknown keys skipped whatever their value.  In front of it, a fast path
+ * (fast_line()) reads a line in the shape the tracer writes in one pass and
+ * hands anything else, errors included, to that parser.
  */
 #include <errno.h>
 #include <inttypes.h>
