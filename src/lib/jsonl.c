@@ -1520,6 +1520,9 @@ int tse_jsonl_feed_file(FILE *f, const char *name, struct tse_engine *e,
 		if (start < buf + fill) {
 			const char *q = fast_line(start, buf + fill, &ev);
 
+			/* CRLF: the '\r' is the line's trailing white space */
+			if (q && q + 1 < buf + fill && q[0] == '\r' && q[1] == '\n')
+				q++;
 			if (q && q - start <= TSE_JSONL_MAX_LINE &&
 			    (q < buf + fill ? *q == '\n' : eof)) {
 				ln++;
