@@ -1521,10 +1521,10 @@ int tse_jsonl_feed_file(FILE *f, const char *name, struct tse_engine *e,
 			const char *q = fast_line(start, buf + fill, &ev);
 
 			/* CRLF: the '\r' is the line's trailing white space */
-			if (q && q + 1 < buf + fill && q[0] == '\r' && q[1] == '\n')
-				q++;
-			if (q && q - start <= TSE_JSONL_MAX_LINE &&
-			    (q < buf + fill ? *q == '\n' : eof)) {
+			if (q && (q < buf + fill ? *q == '\n' ||
+				  (q[0] == '\r' && q + 1 < buf + fill &&
+				   q[1] == '\n' && ++q) : eof) &&
+			    q - start <= TSE_JSONL_MAX_LINE) {
 				ln++;
 				start = (char *)q + (q < buf + fill);
 				if (tse_feed(e, &ev)) {
