@@ -217,6 +217,9 @@ static const char replay_usage[] =
 	"Exit: 0 clean, 1 violations or buffers registered at a kexec,\n"
 	"2 usage error or malformed trace (FILE:LINE: what).\n";
 
+/* stdout's buffer (glibc takes no size without one); lives until exit */
+static char outbuf[1 << 20];
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -248,6 +251,8 @@ int cmd_replay(int argc, char **argv)
 	ret = load_trace(argv[optind], &e);
 	if (ret)
 		return ret;
+	/* the report in megabyte writes, not in st_blksize ones */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	ret = report_engine(stdout, e, json, NULL);
 	tse_free(e);
 	return ret;

@@ -7,6 +7,10 @@
 
 #include "json_writer.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*
  * Output collects in w->buf and goes to the stream in one write when the
  * buffer fills and whenever a top-level value is complete (depth 0, or
@@ -21,16 +25,51 @@ static void jw_flush(struct jw *w)
 	}
 }
 
-static void jw_put(struct jw *w, const void *p, size_t len)
+/* n (at most 16) bytes: two overlapping fixed-size copies, no call */
+static inline void copy16(char *d, const void *s, size_t n)
 {
-	if (w->n + len > sizeof(w->buf)) {
-		jw_flush(w);
-		if (len > sizeof(w->buf)) {
-			fwrite(p, 1, len, w->f);
-			return;
-		}
+	const char *c = s;
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8) {
+		memcpy(&a, c, 8);
+		memcpy(&b, c + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, c, 4);
+		memcpy(&y, c + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = c[0];
+		d[n / 2] = c[n / 2];
+		d[n - 1] = c[n - 1];
 	}
-	memcpy(w->buf + w->n, p, len);
+}
+
+static void jw_put_slow(struct jw *w, const void *p, size_t len)
+{
+	jw_flush(w);
+	if (len > sizeof(w->buf)) {
+		fwrite(p, 1, len, w->f);
+		return;
+	}
+	memcpy(w->buf, p, len);
+	w->n = len;
+}
+
+static inline void jw_put(struct jw *w, const void *p, size_t len)
+{
+	if (__builtin_expect(w->n + len > sizeof(w->buf), 0)) {
+		jw_put_slow(w, p, len);
+		return;
+	}
+	if (len <= 16)
+		copy16(w->buf + w->n, p, len);
+	else
+		memcpy(w->buf + w->n, p, len);
 	w->n += len;
 }
 
@@ -168,20 +207,151 @@ static const unsigned char as_is[256] = {
 };
 #undef R16
 
-void jw_strn(struct jw *w, const char *str, size_t n)
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+/*
+ * How many bytes from s on are written as they are: eight at a time while
+ * no byte of the word is a control, '"', '\\', 0x7f or non-ASCII (the
+ * lowest byte flagged is exact: borrows only go up), then byte by byte.
+ */
+static inline size_t as_is_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (n - i >= 8) {
+		uint64_t v, q, b, d, m;
+
+		memcpy(&v, s + i, 8);
+		q = v ^ (ONES * '"');
+		b = v ^ (ONES * '\\');
+		d = v ^ (ONES * 0x7f);
+		m = (v | ((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+		     ((b - ONES) & ~b) | ((d - ONES) & ~d)) & HIGHS;
+		if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		i += 8;
+	}
+	while (i < n && as_is[s[i]])
+		i++;
+	return i;
+}
+
+/* Some byte of v is a control, '"', '\\', 0x7f or non-ASCII */
+static inline bool word_special(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\'),
+		 d = v ^ (ONES * 0x7f);
+
+	return (v | ((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) |
+		((b - ONES) & ~b) | ((d - ONES) & ~d)) & HIGHS;
+}
+
+/* Every byte of s[0..n) is written as it is (overlapping word loads) */
+static inline bool all_as_is(const char *s, size_t n)
+{
+	uint64_t v;
+	uint32_t x, y;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&v, s + i, 8);
+			if (word_special(v))
+				return false;
+		}
+		if (i == n)
+			return true;
+		memcpy(&v, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		v = x | (uint64_t)y << 32;
+	} else if (n) {
+		v = ONES * 'a' << 24 | (unsigned char)s[0] |
+		    (unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1] << 16;
+	} else {
+		return true;
+	}
+	return !word_special(v);
+}
+
+#ifdef __SSE2__
+/* Some byte of x is a control, '"', '\\', 0x7f or non-ASCII */
+static inline bool vec_special(__m128i x)
+{
+	/* signed: the bytes from 0x80 up are below 0x20 too */
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+				 _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+	return _mm_movemask_epi8(m);
+}
+#endif
+
+/* all_as_is() for the short strings (keys, names): one test of 16 bytes */
+static inline __attribute__((always_inline))
+bool short_as_is(const char *s, size_t n)
+{
+#ifdef __SSE2__
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		a = x | (uint64_t)y << 32;
+		b = a;
+	} else {
+		return all_as_is(s, n);
+	}
+	return !vec_special(_mm_set_epi64x(b, a));
+#else
+	return all_as_is(s, n);
+#endif
+}
+
+/* The usual string: nothing to escape, room in buf; false if not. */
+static inline bool put_plain(struct jw *w, const char *s, size_t n)
+{
+	char *d;
+
+	if (w->n + n + 2 > sizeof(w->buf) || !short_as_is(s, n))
+		return false;
+	d = w->buf + w->n;
+	d[0] = '"';
+	if (n <= 16)
+		copy16(d + 1, s, n);
+	else
+		memcpy(d + 1, s, n);
+	d[n + 1] = '"';
+	w->n += n + 2;
+	return true;
+}
+
+/* A string, quoted and escaped (no separator before it) */
+static void str_body(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, l;
 
-	pre_value(w);
+	if (put_plain(w, str, n))
+		return;
 	jw_putc(w, '"');
 	while (i < n) {
 		unsigned char c = s[i];
-		size_t run = i;
+		size_t run = i + as_is_run(s + i, n - i);
 
 		/* a run of bytes that need no escape, written at once */
-		while (run < n && as_is[s[run]])
-			run++;
 		if (run > i) {
 			jw_put(w, s + i, run - i);
 			i = run;
@@ -224,6 +394,12 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 		i++;
 	}
 	jw_putc(w, '"');
+}
+
+void jw_strn(struct jw *w, const char *str, size_t n)
+{
+	pre_value(w);
+	str_body(w, str, n);
 	jw_done(w);
 }
 
@@ -232,43 +408,84 @@ void jw_str(struct jw *w, const char *s)
 	jw_strn(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-void jw_key(struct jw *w, const char *key)
+/*
+ * The usual key: compact output, a plain key of up to 16 bytes, room for
+ * it and for more bytes of value.  Separator, key and ':' go at once; the
+ * value follows with no separator (after_key stays false).  False: the
+ * general way.
+ */
+static inline __attribute__((always_inline))
+bool key_fast(struct jw *w, const char *key, size_t n, size_t more)
 {
-	jw_str(w, key);
+	char *d;
+
+	if (w->pretty || w->after_key || n > 16 ||
+	    w->n + n + 4 + more > sizeof(w->buf) || !short_as_is(key, n))
+		return false;
+	d = w->buf + w->n;
+	if (!w->first[w->depth])
+		*d++ = ',';
+	w->first[w->depth] = false;
+	*d++ = '"';
+	copy16(d, key, n);
+	d += n;
+	*d++ = '"';
+	*d++ = ':';
+	w->n = d - w->buf;
+	return true;
+}
+
+void jw_keyn(struct jw *w, const char *key, size_t n)
+{
+	if (key_fast(w, key, n, 0)) {
+		w->after_key = true;
+		return;
+	}
+	pre_value(w);
+	str_body(w, key, n);
 	jw_putc(w, ':');
 	if (w->pretty)
 		jw_putc(w, ' ');
 	w->after_key = true;
 }
 
-void jw_u64(struct jw *w, uint64_t v)
+/* v in decimal, ending at end: the first digit */
+static inline char *dec(char *end, uint64_t v)
 {
-	char b[20];
-	int i = sizeof(b);
-
-	pre_value(w);
 	do {
-		b[--i] = '0' + v % 10;
+		*--end = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	jw_put(w, b + i, sizeof(b) - i);
+	return end;
+}
+
+void jw_u64(struct jw *w, uint64_t v)
+{
+	char b[20], *s;
+
+	pre_value(w);
+	s = dec(b + sizeof(b), v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
+}
+
+/* v in decimal, with its sign, ending at end: the first byte */
+static inline char *sdec(char *end, int64_t v)
+{
+	char *s = dec(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+
+	if (v < 0)
+		*--s = '-';
+	return s;
 }
 
 void jw_s64(struct jw *w, int64_t v)
 {
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	char b[21];
-	int i = sizeof(b);
+	char b[21], *s;
 
 	pre_value(w);
-	do {
-		b[--i] = '0' + u % 10;
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		b[--i] = '-';
-	jw_put(w, b + i, sizeof(b) - i);
+	s = sdec(b + sizeof(b), v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
 }
 
@@ -286,23 +503,121 @@ void jw_null(struct jw *w)
 	jw_done(w);
 }
 
+/* The eight hex digits of x, the most significant in the lowest byte */
+static inline uint64_t hex_digits8(uint32_t x)
+{
+	uint64_t v = x;
+
+	/* a nibble a byte, the least significant nibble lowest */
+	v = (v | v << 16) & 0x0000ffff0000ffffull;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffull;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0full;
+	/* '0'-'9', and 'a'-'f' for the nibbles from 10 (which carry into 0x10) */
+	v += ONES * '0' + (((v + ONES * 6) >> 4) & ONES) * ('a' - '0' - 10);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* "0x..." of v into b[20]: the first byte */
+static inline char *hex_str(char *b, uint64_t v)
+{
+	uint64_t hi = hex_digits8(v >> 32), lo = hex_digits8(v);
+	int nd = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+
+	memcpy(b + 3, &hi, 8);
+	memcpy(b + 11, &lo, 8);
+	b[19 - nd - 3] = '"';
+	b[19 - nd - 2] = '0';
+	b[19 - nd - 1] = 'x';
+	b[19] = '"';
+	return b + 16 - nd;
+}
+
 void jw_hex(struct jw *w, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
-	char b[20];
-	int i = sizeof(b);
+	char b[20], *s;
 
 	pre_value(w);
-	b[--i] = '"';
-	do {
-		b[--i] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	b[--i] = 'x';
-	b[--i] = '0';
-	b[--i] = '"';
-	jw_put(w, b + i, sizeof(b) - i);
+	s = hex_str(b, v);
+	jw_put(w, s, b + sizeof(b) - s);
 	jw_done(w);
+}
+
+/* key + value at once, the usual way; else key, then value */
+void jw_kstrn(struct jw *w, const char *k, size_t kn, const char *v, size_t n)
+{
+	char *d;
+
+	if (n <= 64 && (n <= 16 ? short_as_is(v, n) : all_as_is(v, n)) &&
+	    key_fast(w, k, kn, n + 2)) {
+		d = w->buf + w->n;
+		*d++ = '"';
+		if (n <= 16)
+			copy16(d, v, n);
+		else
+			memcpy(d, v, n);
+		d[n] = '"';
+		w->n += n + 2;
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_strn(w, v, n);
+}
+
+void jw_ku64n(struct jw *w, const char *k, size_t kn, uint64_t v)
+{
+	char b[20], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = dec(b + sizeof(b), v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_u64(w, v);
+}
+
+void jw_ks64n(struct jw *w, const char *k, size_t kn, int64_t v)
+{
+	char b[21], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = sdec(b + sizeof(b), v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_s64(w, v);
+}
+
+void jw_khexn(struct jw *w, const char *k, size_t kn, uint64_t v)
+{
+	char b[20], *s;
+
+	if (key_fast(w, k, kn, sizeof(b))) {
+		s = hex_str(b, v);
+		jw_put(w, s, b + sizeof(b) - s);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_hex(w, v);
+}
+
+void jw_kbooln(struct jw *w, const char *k, size_t kn, bool v)
+{
+	if (key_fast(w, k, kn, 5)) {
+		jw_put(w, v ? "true" : "false", v ? 4 : 5);
+		jw_done(w);
+		return;
+	}
+	jw_keyn(w, k, kn);
+	jw_bool(w, v);
 }
 
 void jw_end_line(struct jw *w)

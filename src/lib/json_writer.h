@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JW_MAX_DEPTH 32
 
@@ -31,7 +32,7 @@ void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *key);
+void jw_keyn(struct jw *w, const char *key, size_t n);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_u64(struct jw *w, uint64_t v);
@@ -44,35 +45,43 @@ size_t jw_utf8_len(const unsigned char *s, size_t n);
 /* End of one top-level value: newline. */
 void jw_end_line(struct jw *w);
 
+/* A key and its ':' (a literal's length is known when compiled) */
+static inline void jw_key(struct jw *w, const char *key)
+{
+	jw_keyn(w, key, strlen(key));
+}
+
+/* key + value at once (k of kn bytes) */
+void jw_kstrn(struct jw *w, const char *k, size_t kn, const char *v, size_t n);
+void jw_ku64n(struct jw *w, const char *k, size_t kn, uint64_t v);
+void jw_ks64n(struct jw *w, const char *k, size_t kn, int64_t v);
+void jw_khexn(struct jw *w, const char *k, size_t kn, uint64_t v);
+void jw_kbooln(struct jw *w, const char *k, size_t kn, bool v);
+
 /* key + value shorthands */
 static inline void jw_kstr(struct jw *w, const char *k, const char *v)
 {
-	jw_key(w, k);
-	jw_str(w, v);
+	jw_kstrn(w, k, strlen(k), v ? v : "", v ? strlen(v) : 0);
 }
 
 static inline void jw_ku64(struct jw *w, const char *k, uint64_t v)
 {
-	jw_key(w, k);
-	jw_u64(w, v);
+	jw_ku64n(w, k, strlen(k), v);
 }
 
 static inline void jw_ks64(struct jw *w, const char *k, int64_t v)
 {
-	jw_key(w, k);
-	jw_s64(w, v);
+	jw_ks64n(w, k, strlen(k), v);
 }
 
 static inline void jw_khex(struct jw *w, const char *k, uint64_t v)
 {
-	jw_key(w, k);
-	jw_hex(w, v);
+	jw_khexn(w, k, strlen(k), v);
 }
 
 static inline void jw_kbool(struct jw *w, const char *k, bool v)
 {
-	jw_key(w, k);
-	jw_bool(w, v);
+	jw_kbooln(w, k, strlen(k), v);
 }
 
 #endif /* TEESHM_JSON_WRITER_H */

@@ -2,6 +2,7 @@
 /*
  * test_jsonl.c - the JSONL trace reader/writer and the JSON writer.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -385,6 +386,151 @@ static void test_fast_paths_agree(void **state)
 	assert_int_equal(strlen(ev.comm), sizeof(ev.comm) - 1);
 }
 
+/*
+ * A line in the usual shape is read by the fast path; the same line after
+ * a space goes the general way: both must say the same, event or error.
+ */
+static void test_usual_shape_agrees(void **state)
+{
+	static const char *const lines[] = {
+		"{\"ts_ns\":1234567890,\"event\":\"alloc\",\"shm\":\"0xffff000008001900\",\"size\":16384,\"flags\":[\"POOL\",\"DYNAMIC\"],\"pid\":132,\"comm\":\"client\",\"caller\":\"tee_ioctl+0xd0 [tee]\"}",
+		"{\"ts_ns\":5,\"event\":\"register\",\"shm\":\"0xffff000008001900\",\"cookie\":\"0xffff000008001900\",\"ret\":0}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-22}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-2147483648}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-2147483649}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":2147483647}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":2147483648}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-0}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-}",
+		"{\"ts_ns\":5,\"event\":\"unregister\",\"shm\":\"0x1\",\"ret\":-01}",
+		"{\"ts_ns\":5,\"event\":\"free\",\"shm\":\"0x1\",\"pid\":2147483647}",
+		"{\"ts_ns\":5,\"event\":\"free\",\"shm\":\"0x1\",\"pid\":2147483648}",
+		"{\"ts_ns\":5,\"event\":\"free\",\"shm\":\"0x1\",\"pid\":-1}",
+		"{\"ts_ns\":0,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":00,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":12345678,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":123456789,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":1234567890123456,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":12345678901234567,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":18446744073709551615,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":18446744073709551616,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":1.5,\"event\":\"free\",\"shm\":\"0x0\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0X0\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"ff\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0xFFFFffff0000aAbB\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0xffff00000800190g\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x11112222333344445\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"shm\":\"0x2\"}",
+		"{\"ts_ns\":1,\"event\":\"free\"}",
+		"{\"ts_ns\":1,\"event\":\"kexec\"}",
+		"{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"crash\"}",
+		"{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"crush\"}",
+		"{\"event\":\"kexec\"}",
+		"{\"ts_ns\":1}",
+		"{\"ts_ns\":1,\"event\":\"frees\",\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"event\":\"unregistered\",\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[]}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"MAPPED\",\"DMA_BUF\",\"EXT_DMA_BUF\",\"REGISTER\",\"USER_MAPPED\",\"POOL\",\"KERNEL_MAPPED\",\"PRIV\",\"DYNAMIC\"]}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"POOL\",]}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"POOLS\"]}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"REGISTERS\"]}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"123456789012345\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"1234567890123456\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"a\\\"b\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"a\tb\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"\xc3\xa9\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"caller\":\"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\"}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"caller\":\"a\",\"x\":1}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"ctx\":\"0xabc\",\"size\":0}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\"}x",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\"",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",}",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"abc",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"comm\":\"abc\"",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"size\":12",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x12345678123456781",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1234567812345678",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"POOL\"",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"flags\":[\"POOL",
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"kind\":\"kexec",
+		"{\"ts_ns\":1,\"event\":\"al",
+		"{\"ts_ns\":1,\"eve",
+		"{\"ts_ns\":1",
+		"{\"ts_ns\"",
+		"{",
+		"{}",
+		/* out of the tracer's order: the members after go by name */
+		"{\"event\":\"free\",\"ts_ns\":5,\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"shm\":\"0x1\",\"event\":\"free\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"size\":1,\"shm\":\"0x1\"}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"ts_ns\":2}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"caller\":\"a\",\"comm\":\"b\",\"pid\":3}",
+		"{\"ts_ns\":1,\"event\":\"free\",\"shm\":\"0x1\",\"caller\":\"a\",\"caller\":\"b\"}",
+		"{\"kind\":\"crash\",\"event\":\"kexec\",\"ts_ns\":1}",
+		"{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"crash\",\"kind\":\"kexec\"}",
+	};
+	struct tse_event a, b;
+	char line[512], ea[256], eb[256];
+	size_t i;
+	int ra, rb;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(line, sizeof(line), " %s", lines[i]);
+		ea[0] = eb[0] = '\0';
+		ra = tse_jsonl_parse_line(lines[i], strlen(lines[i]), &a, ea,
+					  sizeof(ea));
+		rb = tse_jsonl_parse_line(line, strlen(line), &b, eb,
+					  sizeof(eb));
+		if (ra != rb || strcmp(ea, eb))
+			fail_msg("'%s': %d '%s', general %d '%s'", lines[i],
+				 ra, ea, rb, eb);
+		if (ra != 1)
+			continue;
+		if (a.ts_ns != b.ts_ns || a.type != b.type || a.shm != b.shm ||
+		    a.size != b.size || a.has_size != b.has_size ||
+		    a.flags != b.flags || a.has_flags != b.has_flags ||
+		    a.ctx != b.ctx || a.has_ctx != b.has_ctx ||
+		    a.cookie != b.cookie || a.has_cookie != b.has_cookie ||
+		    a.pid != b.pid || a.ret != b.ret || a.kind != b.kind ||
+		    strcmp(a.comm, b.comm) || strcmp(a.caller, b.caller))
+			fail_msg("'%s': read otherwise the general way",
+				 lines[i]);
+	}
+}
+
+/* The file reader: usual lines, a last one without newline, CRLF, blanks */
+static void test_feed_file_usual(void **state)
+{
+	const char *text =
+		"{\"ts_ns\":1,\"event\":\"alloc\",\"shm\":\"0x1\",\"size\":1,\"flags\":[\"PRIV\"]}\n"
+		"{\"ts_ns\":2,\"event\":\"register\",\"shm\":\"0x1\",\"ret\":0}\r\n"
+		"\n"
+		"{\"ts_ns\":3,\"event\":\"alloc\",\"shm\":\"0x2\",\"size\":2} \n"
+		"{\"ts_ns\":4,\"event\":\"register\",\"shm\":\"0x2\",\"ret\":0}\n"
+		"{\"ts_ns\":5,\"event\":\"kexec\",\"kind\":\"crash\"}";
+	struct tse_engine *e = tse_new();
+	struct tse_stats st;
+	unsigned long lines;
+	char err[512];
+	FILE *f;
+
+	(void)state;
+	f = fmemopen((void *)text, strlen(text), "r");
+	assert_int_equal(tse_jsonl_feed_file(f, "t.jsonl", e, &lines, err,
+					     sizeof(err)), 0);
+	fclose(f);
+	assert_int_equal(lines, 6);
+	tse_get_stats(e, &st);
+	assert_int_equal(st.events, 5);
+	assert_int_equal(st.kexecs, 1);
+	assert_int_equal(st.registered_now, 2);
+	tse_free(e);
+}
+
 static void test_json_writer(void **state)
 {
 	char buf[512];
@@ -424,6 +570,97 @@ static void test_json_writer(void **state)
 		"\"b\":[true,null,\"0xff\",{}]}\n");
 }
 
+/* Reference escaping, one byte at a time, for the writer's word-wise runs */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out)
+{
+	size_t i, o = 0, l;
+
+	out[o++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (c == '\n') {
+			o += sprintf(out + o, "\\n");
+		} else if (c == '\r') {
+			o += sprintf(out + o, "\\r");
+		} else if (c == '\t') {
+			o += sprintf(out + o, "\\t");
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(out + o, "\\u%04x", c);
+		} else if (c >= 0x80) {
+			l = jw_utf8_len(s + i, n - i);
+			if (!l) {
+				o += sprintf(out + o, "\\ufffd");
+			} else {
+				memcpy(out + o, s + i, l);
+				o += l;
+				i += l - 1;
+			}
+		} else {
+			out[o++] = c;
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+static void test_json_writer_escapes(void **state)
+{
+	static const unsigned char edge[] = "aZ~ \x1f\x7f\"\\\n\t\x01\x80\xc3\xa9";
+	unsigned char s[80];
+	char want[1024], got[4096], key[4096];
+	unsigned seed = 777;
+	struct jw w;
+	size_t n, i;
+	int k;
+	FILE *f;
+
+	(void)state;
+	for (k = 0; k < 20000; k++) {
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 16) % sizeof(s);
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			s[i] = (seed >> 16) % 8 ? 'a' + (seed >> 20) % 26
+				: edge[(seed >> 20) % (sizeof(edge) - 1)];
+		}
+		ref_escape(s, n, want);
+		f = fmemopen(got, sizeof(got), "w");
+		jw_init(&w, f, false);
+		jw_obj_begin(&w);
+		jw_keyn(&w, (const char *)s, n);
+		jw_strn(&w, (const char *)s, n);
+		jw_kstrn(&w, "k", 1, (const char *)s, n);
+		jw_kstrn(&w, (const char *)s, n, "v", 1);
+		jw_obj_end(&w);
+		jw_end_line(&w);
+		fclose(f);
+		snprintf(key, sizeof(key), "{%s:%s,\"k\":%s,%s:\"v\"}\n",
+			 want, want, want, want);
+		if (strcmp(got, key))
+			fail_msg("wrote %s, want %s", got, key);
+	}
+	/* hex of every width */
+	for (k = 0; k < 20000; k++) {
+		uint64_t v;
+
+		seed = seed * 1103515245 + 12345;
+		v = ((uint64_t)seed << 32 | (seed * 2654435761u)) >> (k % 64);
+		f = fmemopen(got, sizeof(got), "w");
+		jw_init(&w, f, false);
+		jw_hex(&w, v);
+		jw_end_line(&w);
+		fclose(f);
+		snprintf(want, sizeof(want), "\"0x%" PRIx64 "\"\n", v);
+		if (strcmp(got, want))
+			fail_msg("wrote %s, want %s", got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,7 +673,10 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_feed_file_error_location),
 		cmocka_unit_test(test_fast_paths_agree),
+		cmocka_unit_test(test_usual_shape_agrees),
+		cmocka_unit_test(test_feed_file_usual),
 		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_writer_escapes),
 	};
 
 	return cmocka_run_group_tests_name("jsonl", tests, NULL, NULL);
