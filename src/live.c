@@ -1051,6 +1051,9 @@ static const char agent_usage[] =
 	"\n"
 	"Exit: 0 clean, 1 findings seen, 2 usage or set-up error.\n";
 
+/* stdio buffers of the recording and of the event lines (see cmd_trace) */
+static char rec_buf[1 << 16], out_buf[1 << 16];
+
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1170,8 +1173,11 @@ int cmd_trace(int argc, char **argv)
 				"or choose another name)" : "");
 			goto out;
 		}
-		/* written out after each batch of events (below) */
-		setvbuf(t.rec, NULL, _IOFBF, 1 << 16);
+		/*
+		 * Written out after each batch of events (below).  The buffer
+		 * is ours: glibc ignores the size when it allocates one.
+		 */
+		setvbuf(t.rec, rec_buf, _IOFBF, sizeof(rec_buf));
 	}
 	t.eng = tse_new();
 	if (!t.eng)
@@ -1374,7 +1380,7 @@ run:
 		goto out;
 	}
 	/* one write per batch of events, not per line */
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	while (!exiting) {
 		struct epoll_event ev;
 
