@@ -449,6 +449,27 @@ void jw_keyn(struct jw *w, const char *key, size_t n)
 	w->after_key = true;
 }
 
+/* a scalar value, already formatted: s[0..len) */
+static inline void raw_value(struct jw *w, const char *s, size_t len)
+{
+	pre_value(w);
+	jw_put(w, s, len);
+	jw_done(w);
+}
+
+/* key and a formatted scalar value: at once the usual way, else in turn */
+static inline __attribute__((always_inline))
+void kraw(struct jw *w, const char *k, size_t kn, const char *s,
+	  size_t len)
+{
+	if (!key_fast(w, k, kn, len)) {
+		jw_keyn(w, k, kn);
+		pre_value(w);
+	}
+	jw_put(w, s, len);
+	jw_done(w);
+}
+
 /* v in decimal, ending at end: the first digit */
 static inline char *dec(char *end, uint64_t v)
 {
@@ -461,12 +482,9 @@ static inline char *dec(char *end, uint64_t v)
 
 void jw_u64(struct jw *w, uint64_t v)
 {
-	char b[20], *s;
+	char b[20], *s = dec(b + sizeof(b), v);
 
-	pre_value(w);
-	s = dec(b + sizeof(b), v);
-	jw_put(w, s, b + sizeof(b) - s);
-	jw_done(w);
+	raw_value(w, s, b + sizeof(b) - s);
 }
 
 /* v in decimal, with its sign, ending at end: the first byte */
@@ -481,19 +499,14 @@ static inline char *sdec(char *end, int64_t v)
 
 void jw_s64(struct jw *w, int64_t v)
 {
-	char b[21], *s;
+	char b[21], *s = sdec(b + sizeof(b), v);
 
-	pre_value(w);
-	s = sdec(b + sizeof(b), v);
-	jw_put(w, s, b + sizeof(b) - s);
-	jw_done(w);
+	raw_value(w, s, b + sizeof(b) - s);
 }
 
 void jw_bool(struct jw *w, bool v)
 {
-	pre_value(w);
-	jw_put(w, v ? "true" : "false", v ? 4 : 5);
-	jw_done(w);
+	raw_value(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jw_null(struct jw *w)
@@ -537,12 +550,9 @@ static inline char *hex_str(char *b, uint64_t v)
 
 void jw_hex(struct jw *w, uint64_t v)
 {
-	char b[20], *s;
+	char b[20], *s = hex_str(b, v);
 
-	pre_value(w);
-	s = hex_str(b, v);
-	jw_put(w, s, b + sizeof(b) - s);
-	jw_done(w);
+	raw_value(w, s, b + sizeof(b) - s);
 }
 
 /* key + value at once, the usual way; else key, then value */
@@ -569,55 +579,28 @@ void jw_kstrn(struct jw *w, const char *k, size_t kn, const char *v, size_t n)
 
 void jw_ku64n(struct jw *w, const char *k, size_t kn, uint64_t v)
 {
-	char b[20], *s;
+	char b[20], *s = dec(b + sizeof(b), v);
 
-	if (key_fast(w, k, kn, sizeof(b))) {
-		s = dec(b + sizeof(b), v);
-		jw_put(w, s, b + sizeof(b) - s);
-		jw_done(w);
-		return;
-	}
-	jw_keyn(w, k, kn);
-	jw_u64(w, v);
+	kraw(w, k, kn, s, b + sizeof(b) - s);
 }
 
 void jw_ks64n(struct jw *w, const char *k, size_t kn, int64_t v)
 {
-	char b[21], *s;
+	char b[21], *s = sdec(b + sizeof(b), v);
 
-	if (key_fast(w, k, kn, sizeof(b))) {
-		s = sdec(b + sizeof(b), v);
-		jw_put(w, s, b + sizeof(b) - s);
-		jw_done(w);
-		return;
-	}
-	jw_keyn(w, k, kn);
-	jw_s64(w, v);
+	kraw(w, k, kn, s, b + sizeof(b) - s);
 }
 
 void jw_khexn(struct jw *w, const char *k, size_t kn, uint64_t v)
 {
-	char b[20], *s;
+	char b[20], *s = hex_str(b, v);
 
-	if (key_fast(w, k, kn, sizeof(b))) {
-		s = hex_str(b, v);
-		jw_put(w, s, b + sizeof(b) - s);
-		jw_done(w);
-		return;
-	}
-	jw_keyn(w, k, kn);
-	jw_hex(w, v);
+	kraw(w, k, kn, s, b + sizeof(b) - s);
 }
 
 void jw_kbooln(struct jw *w, const char *k, size_t kn, bool v)
 {
-	if (key_fast(w, k, kn, 5)) {
-		jw_put(w, v ? "true" : "false", v ? 4 : 5);
-		jw_done(w);
-		return;
-	}
-	jw_keyn(w, k, kn);
-	jw_bool(w, v);
+	kraw(w, k, kn, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jw_end_line(struct jw *w)
