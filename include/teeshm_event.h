@@ -29,7 +29,7 @@ typedef __u64 teeshm_u64;
 
 #define TEESHM_COMM_LEN		16
 #define TEESHM_MAX_STACK	16	/* frames kept per allocation site */
-#define TEESHM_LIVE_MAX		131072	/* default live-table capacity */
+#define TEESHM_LIVE_MAX		16384	/* default live-table capacity */
 /*
  * Kernels without bpf_for_each_map_elem (< 5.13) take the kexec snapshot
  * from a slot array of registered buffers: at most this many at once.

@@ -96,8 +96,8 @@ for r in $(seq 1 "$REPS"); do
 	if [ "$r" = 1 ]; then
 		# kernel memory per live-table slot: the preallocated hash map
 		for f in /proc/$p/fdinfo/*; do
-			if grep -q "^max_entries:.131072" "$f" && grep -q "^map_type:.1$" "$f"; then
-				echo "TBB mem live_memlock=$(sed -n 's/^memlock:.//p' "$f") entries=131072"
+			if grep -q "^max_entries:.16384" "$f" && grep -q "^map_type:.1$" "$f"; then
+				echo "TBB mem live_memlock=$(sed -n 's/^memlock:.//p' "$f") entries=16384"
 			fi
 		done
 		echo "TBB mem tool_rss_kb=$(awk '/^VmRSS:/ { print $2 }' /proc/$p/status)"
