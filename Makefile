@@ -57,7 +57,8 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check export-test
+	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check export-test \
+	replay-arm64-test
 
 all: $(OUT)/teeshm-trace
 
@@ -110,6 +111,12 @@ unit-test: $(UT_BINS)
 replay-test: build/teeshm-trace
 	@tests/run-group.sh replay tests/replay/run.sh build/teeshm-trace
 
+# the arm64 build (no SSE2) under qemu-user: golden tests, and the same
+# output as the x86_64 build on a generated trace, whole and damaged
+replay-arm64-test: build/teeshm-trace
+	$(MAKE) ARCH=arm64 all
+	@tests/run-group.sh replay-arm64 tests/replay/arm64.sh build/teeshm-trace build/arm64/teeshm-trace
+
 cli-test: build/teeshm-trace
 	@tests/run-group.sh cli tests/cli/run.sh build/teeshm-trace
 
@@ -154,6 +161,7 @@ test:
 	$(MAKE) ARCH=arm64 all
 	$(MAKE) unit-test
 	$(MAKE) replay-test
+	$(MAKE) replay-arm64-test
 	$(MAKE) cli-test
 	$(MAKE) export-test
 	$(MAKE) fuzz-test
