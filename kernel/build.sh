@@ -3,7 +3,8 @@
 # build.sh VARIANT OUTDIR - build Debian's TEE modules out of tree for arm64,
 # against the matching linux-headers-*-arm64, on an x86_64 host.
 #
-# KGEN=6.1 (the default): bookworm's 6.1, linux-source-6.1 from the host
+# KGEN=6.1 (the default): bookworm's 6.1, linux-source-6.1 from the host (or, when
+#   the host's is another upload than the kernel's, that version from the archive)
 #   stock     optee.ko and optee-rng.ko from linux-source-6.1 as Debian ships them
 #   seed-bug  optee.ko with kernel/seed-bug/*.patch (TESTING ONLY: registers
 #             driver-private shared memory, the 2021 seed bug)
@@ -65,6 +66,22 @@ if [ "$KGEN" = 6.1 ]; then
 		sed -n 's/^Version: //p' | head -n1)
 	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 	what="the kernel"
+	if [ -n "$imgver" ] && [ "$imgver" != "$srcver" ]; then
+		# the host's linux-source-6.1 is another upload (a security
+		# update whose arm64 kernel is not built yet, or an older one):
+		# the kernel's own version, from the archive, cached
+		srcdir=$cache/linux-source-6.1_$imgver
+		if [ ! -f "$srcdir/.done" ]; then
+			deb=$("$fetch" -n "linux-source-6.1=$imgver")
+			rm -rf "$srcdir"
+			mkdir -p "$srcdir"
+			dpkg-deb --fsys-tarfile "$deb" |
+				tar -C "$srcdir" -x ./usr/src/linux-source-6.1.tar.xz
+			touch "$srcdir/.done"
+		fi
+		tarball=$srcdir/usr/src/linux-source-6.1.tar.xz
+		srcver=$imgver
+	fi
 else
 	# fetch-debs.sh prints $cache/x/PACKAGE_VERSION_ARCH; the headers
 	# package comes from the same upload as linux-image-$KVER-arm64

@@ -1,11 +1,13 @@
 #!/bin/sh
 # fetch-debs.sh - download Debian packages into the cache and unpack each one.
 #
-# usage: scripts/fetch-debs.sh [-s SUITE] [-n] PKG[:ARCH]...
+# usage: scripts/fetch-debs.sh [-s SUITE] [-n] PKG[:ARCH][=VERSION]...
 #   Prints, one per line, the directory each package was unpacked into:
 #   $TEESHM_CACHE/x/<package>_<version>_<arch>/
 #   With -n, nothing is unpacked and the .deb's path is printed instead
 #   (for large packages of which a caller needs one file).
+#   =VERSION asks for that version (the archive keeps a few); without it,
+#   the candidate.
 #
 # Packages come from the Debian archive the host's apt is set up for.  With
 # -s SUITE (e.g. bullseye) a private apt configuration under the cache is used
@@ -49,8 +51,12 @@ if [ -n "$suite" ]; then
 fi
 
 # one apt-cache call for all: "package:arch version" per record
+names=
+for p in "$@"; do
+	names="$names ${p%%=*}"
+done
 # shellcheck disable=SC2086
-index=$(apt-cache $aptopts show --no-all-versions "$@" 2>/dev/null | awk '
+index=$(apt-cache $aptopts show --no-all-versions $names 2>/dev/null | awk '
 	/^Package: / { p = $2 }
 	/^Architecture: / { a = $2 }
 	/^Version: / { v = $2 }
@@ -59,10 +65,15 @@ index=$(apt-cache $aptopts show --no-all-versions "$@" 2>/dev/null | awk '
 host=$(dpkg --print-architecture)
 
 for p in "$@"; do
+	want=
+	case $p in
+	*=*) want=${p#*=} p=${p%%=*} ;;
+	esac
 	name=${p%%:*}
 	arch=${p#*:}
 	[ "$arch" != "$p" ] || arch=$host
-	ver=$(echo "$index" | awk -v a="$name:$arch" -v b="$name:all" \
+	ver=$want
+	[ -n "$ver" ] || ver=$(echo "$index" | awk -v a="$name:$arch" -v b="$name:all" \
 		'$1 == a || $1 == b { print $2; exit }')
 	[ -n "$ver" ] || { echo "fetch-debs: no package $p in the archive" >&2; exit 1; }
 	fver=$(echo "$ver" | sed 's/:/%3a/')
