@@ -8,7 +8,8 @@
 #   stock     optee.ko and optee-rng.ko from linux-source-6.1 as Debian ships them
 #   seed-bug  optee.ko with kernel/seed-bug/*.patch (TESTING ONLY: registers
 #             driver-private shared memory, the 2021 seed bug)
-#   patched   optee-rng.ko with kernel/patches/*.patch (the fix series)
+#   patched   the fix series kernel/patches/series-6.1 (0001 optee-rng.ko,
+#             0002 optee.ko): both modules
 #
 # KGEN=5.10: bullseye's 5.10, every package through scripts/fetch-debs.sh -s bullseye
 #   stock     optee.ko and optee-rng.ko from linux-source-5.10 as Debian ships them
@@ -16,7 +17,13 @@
 #             "tee: Correct inappropriate usage of TEE_SHM_DMA_BUF flag" reverted)
 #   seed-bug  optee.ko with kernel/seed-bug-5.10/0002-*.patch alone (TESTING
 #             ONLY: call.c, core.c, rpc.c allocations registered)
-#   patched   optee-rng.ko with kernel/patches/*.patch (the same fix applies)
+#   patched   the fix series kernel/patches/series-5.10 (0001 only: 5.10's
+#             optee has no argument cache): optee-rng.ko
+#
+# The "patched" variant applies the patches named in kernel/patches/series-$KGEN
+# (one file name a line, in order; '#' starts a comment) and builds each
+# module they touch: optee.ko for drivers/tee/optee, optee-rng.ko for
+# drivers/char/hw_random/optee-rng.c.
 #
 # The headers package's scripts/ point at linux-kbuild-$KGEN; we assemble the
 # tree in the cache with the amd64 linux-kbuild-$KGEN (the same helper
@@ -107,9 +114,21 @@ apply() {
 		patch -d "$work" -p1 --quiet <"$p"
 	done
 }
+touches() { # PATH: does one of the patches change it?
+	grep -q "^+++ b/$1" "${series[@]}"
+}
+series=()
+if [ "$variant" = patched ]; then
+	list=$here/patches/series-$KGEN
+	[ -f "$list" ] || { echo "build.sh: no $list" >&2; exit 1; }
+	while read -r p; do
+		series+=("$here/patches/$p")
+	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+	[ ${#series[@]} -gt 0 ] || { echo "build.sh: $list names no patch" >&2; exit 1; }
+fi
 case $KGEN/$variant in
 6.1/seed-bug) apply "$here"/seed-bug/*.patch ;;
-*/patched) apply "$here"/patches/*.patch ;;
+*/patched) apply "${series[@]}" ;;
 5.10/revert) apply "$here"/seed-bug-5.10/0001-*.patch ;;
 5.10/seed-bug) apply "$here"/seed-bug-5.10/0002-*.patch ;;
 esac
@@ -126,6 +145,8 @@ build() {
 	make -s -C "$hdr" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
 		${mkvars[@]+"${mkvars[@]}"} M="$1" -j"$jobs" modules
 }
+# OUTDIR holds this variant's modules only
+rm -f "$out/optee.ko" "$out/optee-rng.ko"
 case $variant in
 stock)
 	build "$work/drivers/tee/optee"
@@ -137,8 +158,14 @@ seed-bug|revert)
 	cp "$work/drivers/tee/optee/optee.ko" "$out/"
 	;;
 patched)
-	build "$work/rng"
-	cp "$work/rng/optee-rng.ko" "$out/"
+	if touches drivers/tee/optee/; then
+		build "$work/drivers/tee/optee"
+		cp "$work/drivers/tee/optee/optee.ko" "$out/"
+	fi
+	if touches drivers/char/hw_random/optee-rng.c; then
+		build "$work/rng"
+		cp "$work/rng/optee-rng.ko" "$out/"
+	fi
 	;;
 esac
 for k in "$out"/*.ko; do
