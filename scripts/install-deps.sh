@@ -14,6 +14,7 @@ pkgs=(
 	qemu-system-arm device-tree-compiler busybox-static:arm64
 	linux-source-6.1 flex bison libssl-dev groff-base
 	jq valgrind dwarves
+	python3-pyelftools python3-cryptography
 	mmdebstrap qemu-user-static binfmt-support arch-test kmod
 	prometheus prometheus-node-exporter curl
 )

@@ -7,6 +7,19 @@ CACHE=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 # Firmware and test client are shared (FWOUT); image and runs are per kernel.
 TESTBED_KERNEL=${TESTBED_KERNEL:-6.1}
 FWOUT=$TOP/build/testbed
+# The secure world: optee (real OP-TEE OS 4.10 + TF-A built from source,
+# optee/build.sh; the default) or emu (the project's emulated firmware,
+# fw/: kept for the fault builds UNREG_BUSY and CAPACITY).  Both log the
+# same "TSW" lines on the secure UART (QEMU's second serial).
+TESTBED_SW=${TESTBED_SW:-optee}
+case $TESTBED_SW in
+optee) SW_DEFAULT=$FWOUT/optee/qemu_fw.bios SW_NAME="OP-TEE OS 4.10.0 + TF-A 2.14.0" ;;
+emu) SW_DEFAULT=$FWOUT/fw.bin SW_NAME="the emulated OP-TEE (tests/testbed/fw)" ;;
+*)
+	echo "testbed: TESTBED_SW=$TESTBED_SW: expected optee or emu" >&2
+	exit 2
+	;;
+esac
 case $TESTBED_KERNEL in
 6.1)
 	# Debian kernel ABI; when the archive no longer serves it, use what

@@ -1,15 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# mkdtb.sh OUT.dtb INITRD "BOOTARGS" [--no-secram]
+# mkdtb.sh OUT.dtb INITRD "BOOTARGS" [--no-secram] [--no-firmware-nodes]
 # QEMU's own DTB for the exact machine options, plus /psci and
-# /firmware/optee (both method "smc": the project's EL3 firmware answers),
+# /firmware/optee (both method "smc": the project's EL3 firmware answers;
+# not with --no-firmware-nodes: TF-A and OP-TEE add their own),
 # /chosen (bootargs, initrd), and a reserved ramoops region for pstore.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram]}
+out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram] [--no-firmware-nodes]}
 initrd=$2
 bootargs=$3
-nosecram=${4:-}
+shift 3
+nosecram= fwnodes=1
+for o in "$@"; do
+	case $o in
+	--no-secram) nosecram=$o ;;
+	--no-firmware-nodes) fwnodes= ;;
+	*) die "mkdtb.sh: unknown option $o" ;;
+	esac
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,7 +36,8 @@ end=$(printf '0x%x' $((INITRD_ADDR + size)))
 # drop QEMU's (empty) /chosen, then append ours
 awk '/^\tchosen \{/{skip=1} skip&&/^\t};/{skip=0; next} !skip' "$tmp/q.dts" |
 	sed '$d' >"$tmp/x.dts"
-cat >>"$tmp/x.dts" <<DTS
+if [ -n "$fwnodes" ]; then
+	cat >>"$tmp/x.dts" <<DTS
 	psci {
 		compatible = "arm,psci-1.0", "arm,psci-0.2";
 		method = "smc";
@@ -40,6 +50,9 @@ cat >>"$tmp/x.dts" <<DTS
 		};
 	};
 
+DTS
+fi
+cat >>"$tmp/x.dts" <<DTS
 	reserved-memory {
 		#address-cells = <2>;
 		#size-cells = <2>;

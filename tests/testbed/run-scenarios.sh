@@ -25,6 +25,12 @@
 #  11 agent-nopin 5.10 (no pinned links): an agent killed with -9 leaves
 #             its kprobe events; the next one defines them again with its
 #             return-probe instances, and --stop leaves none
+#  12 differential the kexec scenario on the emulated secure world: per
+#             boot, the same sequence of registrations and unregistrations
+#             (sizes, order, which one each unregistration undoes) as on
+#             real OP-TEE
+# Every scenario runs on real OP-TEE (TESTBED_SW=optee) but those that need
+# a fault build of the emulated firmware (5 capacity, 9 orphan) and 12.
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 set -uo pipefail
@@ -38,11 +44,12 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	shift 2
 	t0=$(date +%s)
 	echo "== scenario $name"
-	if [ ! -f "$FWOUT/fw.bin" ] || [ ! -f "$OUT/initrd.cpio" ]; then
+	if [ ! -f "${TESTBED_FW:-$SW_DEFAULT}" ] || [ ! -f "$OUT/initrd.cpio" ]; then
 		echo "  testbed not built (make testbed)                 FAIL"
 		fail=$((fail + 1))
 		return
 	fi
+	echo "   (secure world: $SW_NAME)"
 	tests/testbed/run.sh "$@" --out "$OUT/runs/$name"
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -57,6 +64,16 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
 	echo "   ($(($(date +%s) - t0))s)"
+}
+
+diff_worlds() {	# OPTEE-RUN EMU-RUN: scenario 12's comparison
+	local out p f
+	echo "== differential: $1 (OP-TEE) vs $2 (emulated)"
+	out=$(python3 tests/testbed/verify.py differential "$1" --other "$2")
+	echo "$out" | sed '$d'
+	p=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
 }
 
 # Every scenario on each kernel generation (TESTBED_KERNELS, default both),
@@ -87,7 +104,8 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		VERIFY_ARGS="--kexecs 1 --label 6.1-stock" scenario kexec kexec trace --kexecs 1
 		# the secure world's bookkeeping is finite: room for 2 registrations
 		if make -s -C tests/testbed/fw O="$FWOUT/fw-cap2" CAPACITY=2 >/dev/null; then
-			TESTBED_FW=$FWOUT/fw-cap2/fw.bin VERIFY_ARGS="" scenario capacity capacity client
+			TESTBED_SW=emu SW_NAME="emulated, CAPACITY=2" TESTBED_FW=$FWOUT/fw-cap2/fw.bin \
+				VERIFY_ARGS="" scenario capacity capacity client
 		else
 			echo "  firmware with CAPACITY=2 did not build   FAIL"
 			fail=$((fail + 1))
@@ -112,12 +130,22 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 	if [ -n "$busy_fw" ]; then
 		extra=
 		[ "$kern" = 5.10 ] && extra=--no-pstore
-		TESTBED_FW=$busy_fw VERIFY_ARGS="--kexecs 1 --expect-orphan --expect some $extra" \
+		TESTBED_SW=emu SW_NAME="emulated, UNREG_BUSY=1" TESTBED_FW=$busy_fw \
+			VERIFY_ARGS="--kexecs 1 --expect-orphan --expect some $extra" \
 			scenario orphan kexec trace --kexecs 1
 	else
 		echo "  firmware with UNREG_BUSY=1 did not build   FAIL"
 		fail=$((fail + 1))
 	fi
+	# 12: the emulated secure world against real OP-TEE: the kexec
+	# scenario once more on the emulation; per boot, the same sequence
+	# of registrations and unregistrations (sizes, order) as on OP-TEE
+	extra=
+	[ "$kern" = 5.10 ] && extra=--no-pstore
+	TESTBED_SW=emu SW_NAME=emulated TESTBED_FW=$FWOUT/fw.bin \
+		VERIFY_ARGS="--kexecs 1 --label $kern-stock-emu $extra" \
+		scenario kexec-emu kexec trace --kexecs 1
+	diff_worlds "$OUT/runs/kexec" "$OUT/runs/kexec-emu"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # run.sh SCENARIO [--kexecs N] [--timeout S] [--append "ARGS"] [--out DIR]
-# Boot the testbed (stock Debian arm64 kernel on the project's EL3 secure
-# world) with one scenario; the kernel console goes to DIR/console.log, the
+# Boot the testbed (stock Debian arm64 kernel on the secure world that
+# TESTBED_SW selects: optee, the default, or emu) with one scenario; the
+# kernel console goes to DIR/console.log, the
 # secure world's UART to DIR/secure.log.  Exit status: QEMU's (0 = the
 # guest powered off through PSCI), 124 on timeout.
 set -euo pipefail
@@ -21,25 +22,34 @@ while [ $# -gt 0 ]; do
 done
 img=${TESTBED_IMG:-$OUT}
 dir=${dir:-$OUT/runs/$scenario}
-fw=${TESTBED_FW:-$FWOUT/fw.bin}
-[ -f "$fw" ] || die "no firmware ($fw): run make testbed"
+fw=${TESTBED_FW:-$SW_DEFAULT}
+[ -f "$fw" ] || die "no secure world ($fw, TESTBED_SW=$TESTBED_SW): run make testbed"
 [ -f "$img/initrd.cpio" ] || die "no initramfs: run make testbed"
 mkdir -p "$dir"
 bootargs="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=$scenario teeshm.boot=1 teeshm.kexecs=$kexecs $append"
-"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" $DTB_OPTS
+if [ "$TESTBED_SW" = optee ]; then
+	# TF-A adds /psci and OP-TEE /firmware/optee to the DTB that QEMU
+	# places at the start of RAM; BL31 enters the Image with x0 = it
+	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" \
+		--no-firmware-nodes $DTB_OPTS
+	swargs=(-bios "$fw" -dtb "$dir/guest.dtb")
+else
+	# the emulated firmware enters the Image with x0 = 0x4f000000
+	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" $DTB_OPTS
+	swargs=(-semihosting -bios "$fw"
+		-device loader,file="$dir/guest.dtb",addr=0x4f000000,force-raw=on)
+fi
 start=$(date +%s.%N)
 set +e
-timeout "$timeout" qemu-system-aarch64 $QEMU_MACHINE -semihosting \
-	-display none -monitor none \
-	-bios "$fw" \
+timeout "$timeout" qemu-system-aarch64 $QEMU_MACHINE \
+	-display none -monitor none "${swargs[@]}" \
 	-device loader,file="$img/Image",addr=0x40200000,force-raw=on \
 	-device loader,file="$img/initrd.cpio",addr=$INITRD_ADDR,force-raw=on \
-	-device loader,file="$dir/guest.dtb",addr=0x4f000000,force-raw=on \
 	-serial file:"$dir/console.log" -serial file:"$dir/secure.log" \
 	</dev/null
 rc=$?
 set -e
 end=$(date +%s.%N)
-printf 'testbed: %s: qemu exit %d after %.1fs; logs in %s\n' "$scenario" "$rc" \
+printf 'testbed: %s (%s): qemu exit %d after %.1fs; logs in %s\n' "$scenario" "$TESTBED_SW" "$rc" \
 	"$(echo "$end - $start" | bc)" "$dir" >&2
 exit $rc

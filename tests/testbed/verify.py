@@ -13,6 +13,10 @@ Checks one testbed run against the secure world's log (the ground truth):
   kexec   for each kexec, the tool's kexec report on the console equals the
           list of stale registrations the secure world printed when the
           next kernel probed, as sets of (id, size); prints the table
+  differential  RUNDIR (real OP-TEE) and --other RUNDIR (the emulation),
+          the same scenario: per boot, the same sequence of registrations
+          and unregistrations (sizes, order, which registration each
+          unregistration undoes), and the same sizes left at each kexec
   systemd the systemd guest under --policy warn (the check unit warns, the
           kexec goes on, report == secure world) or block (the unit fails,
           the kexec is stopped, the journal holds the structured verdict)
@@ -90,17 +94,20 @@ def secure_blocks(secure, why):
 
 
 def stale_lists(secure):
-    """{previous boot: {cookie: size}} from 'TSW stale' lines"""
-    out, cur = {}, None
+    """{boot: {cookie: size}}: what each kernel left registered, from the
+    'TSW stale' lines its successor's probe printed (each stale entry
+    names the kernel that registered it: from=B; both secure worlds list
+    an entry once)"""
+    out, listing = {}, False
     for line in secure:
         m = re.match(r"TSW stale boot=(\d+) count=(\d+)", line)
         if m:
-            cur = int(m.group(1))
-            out.setdefault(cur, {})
+            listing = True
+            out.setdefault(int(m.group(1)), {})
             continue
         m = re.match(r"TSW stale cookie=(0x[0-9a-f]+) size=(\d+) pages=\d+ from=(\d+)", line)
-        if m and cur is not None:
-            out[cur][m.group(1)] = int(m.group(2))
+        if m and listing:
+            out.setdefault(int(m.group(3)), {})[m.group(1)] = int(m.group(2))
     return out
 
 
@@ -113,6 +120,50 @@ def secure_per_boot(secure):
             cur = int(m.group(1))
         boots.setdefault(cur, []).append(line)
     return boots
+
+
+def shm_sequence(lines):
+    """one boot's registrations and unregistrations, cookie-free: ("reg",
+    size, ok) and ("unreg", size, ok, k) where k numbers the registration
+    it undid in this boot's order (None: none of this boot's)"""
+    seq, serial, live = [], 0, {}
+    for line in lines:
+        m = re.match(r"TSW (reg|unreg) cookie=(0x[0-9a-f]+) size=(\d+) .*ret=(0x[0-9a-f]+)", line)
+        if not m:
+            continue
+        kind, cookie, size, ok = m.group(1), m.group(2), int(m.group(3)), int(m.group(4), 16) == 0
+        if kind == "reg":
+            seq.append(("reg", size, ok))
+            if ok:
+                live[cookie] = serial
+            serial += 1
+        else:
+            seq.append(("unreg", size, ok, live.get(cookie)))
+            if ok:
+                live.pop(cookie, None)
+    return seq
+
+
+def verify_differential(a):
+    """the same scenario on two secure worlds (RUNDIR: real OP-TEE, --other:
+    the emulation): per boot, the same sequence of registrations and
+    unregistrations"""
+    one = secure_per_boot(read(a.rundir + "/secure.log"))
+    two = secure_per_boot(read(a.other + "/secure.log"))
+    boots = sorted((set(one) | set(two)) - {0})
+    check("both runs reached the same boots", set(one) - {0} == set(two) - {0} and boots != [],
+          "%s vs %s" % (sorted(set(one) - {0}), sorted(set(two) - {0})))
+    for n in boots:
+        s1, s2 = shm_sequence(one.get(n, [])), shm_sequence(two.get(n, []))
+        i = next((i for i, (x, y) in enumerate(zip(s1, s2)) if x != y), min(len(s1), len(s2)))
+        same = s1 == s2
+        check("boot %d: same registrations and unregistrations (%d)" % (n, len(s1)), same and s1 != [],
+              "" if same else "first difference at #%d: %s vs %s" % (
+                  i, s1[i] if i < len(s1) else "end", s2[i] if i < len(s2) else "end"))
+    st1, st2 = stale_lists(read(a.rundir + "/secure.log")), stale_lists(read(a.other + "/secure.log"))
+    for n in sorted(set(st1) | set(st2)):
+        z1, z2 = sorted(st1.get(n, {}).values()), sorted(st2.get(n, {}).values())
+        check("boot %d left the same registrations (sizes)" % n, z1 == z2, "%s vs %s" % (z1, z2))
 
 
 def verify_guest(console, expect, judged_elsewhere=()):
@@ -211,7 +262,9 @@ def verify_orphan(a, n, lines, sboot, sw, rep):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd", "agent-nopin"])
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd", "agent-nopin",
+                                     "differential"])
+    ap.add_argument("--other", help="differential: the run on the other secure world")
     ap.add_argument("--policy", choices=["warn", "block"], default="warn")
     ap.add_argument("rundir")
     ap.add_argument("--tool", default="build/teeshm-trace")
@@ -233,6 +286,13 @@ def main():
                     "unregistration is answered BUSY, the kernel frees the buffer anyway, "
                     "and the tool must keep it (status, check, kexec report)")
     a = ap.parse_args()
+    if a.kind == "differential":
+        if not a.other:
+            ap.error("differential needs --other RUNDIR")
+        verify_differential(a)
+        failed = results.count(False)
+        print("%s: %d passed, %d failed" % (a.kind, results.count(True), failed))
+        return 1 if failed or not results else 0
     console = read(a.rundir + "/console.log")
     secure = read(a.rundir + "/secure.log")
 
