@@ -6,9 +6,12 @@
 #   stock     Debian's optee.ko and optee-rng.ko as packaged
 #   seed-bug  optee.ko registering its driver-private buffers (testing only)
 #   revert    5.10: optee.ko with the seed thread's patch reverted
-#   patched   optee-rng.ko with the project's fix (kernel/patches)
+#   patched   the project's fixes (kernel/patches: optee-rng.ko, and on 6.1
+#             optee.ko's argument cache)
 # At every kexec the set of (id, size) the tool reports on the console must
-# equal the secure world's list of what that kernel left registered.
+# equal the secure world's list of what that kernel left registered.  The
+# secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
+# default); TESTBED_SW=emu runs the same matrix on the emulated firmware.
 #
 # First every subject's modules and guest image are built, one after the
 # other (subjects of a kernel share its kbuild tree); then the guest runs,
@@ -73,7 +76,7 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	. tests/testbed/lib.sh
 	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
-	echo "== subject $kern $name: $n kexecs"
+	echo "== subject $kern $name: $n kexecs on $SW_NAME"
 	# 5.10 writes no pstore record at kexec (see run-scenarios.sh)
 	[ "$kern" = 5.10 ] && extra=--no-pstore
 	# the time limit is a guard against a hung guest, not a measure
