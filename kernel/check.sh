@@ -1,47 +1,143 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# check.sh: checkpatch --strict on the series (and the seed-bug patch), from
-# linux-source-6.1; vermagic of built modules against the stock ones.
-# 5.10 (bullseye): checkpatch --strict on kernel/seed-bug-5.10/*.patch from
-# linux-source-5.10, each patch applies alone without fuzz or offset, the three
-# KGEN=5.10 variants build (in a temporary directory), their vermagic equals
-# Debian's optee.ko's, every modversions CRC they import is the one of the
-# headers' Module.symvers, and the stock optee.ko defines and imports the same
-# global symbols as Debian's.
+# check.sh: the kernel patches' checks.
+# 6.1 (bookworm), with linux-source-6.1: checkpatch --strict on
+# kernel/patches/*.patch and kernel/seed-bug/*.patch; every commit a patch's
+# message cites is the one of kernel/patches/upstream-commits (id and subject);
+# the series kernel/patches/series-6.1 applies in order without fuzz or
+# offset; KGEN=6.1 build.sh patched builds (in a temporary directory), its
+# modules' vermagic equals Debian's optee.ko's and every modversions CRC they
+# import is the one of the headers' Module.symvers.
+# 5.10 (bullseye), with linux-source-5.10: checkpatch --strict on the series
+# kernel/patches/series-5.10 and on kernel/seed-bug-5.10/*.patch; the series
+# applies in order without fuzz (made against 6.1: line offsets are allowed
+# and printed), each seed-bug-5.10 patch alone without fuzz or offset;
+# the stock, revert, seed-bug and patched variants build, with vermagic and
+# modversions checked as for 6.1; the stock optee.ko defines and imports the
+# same global symbols as Debian's.
+# Modules already built under build/ (kexec-matrix builds
+# build/kernel/GEN-VARIANT): vermagic against Debian's optee.ko of their own
+# generation; build/kernel/5.10-*/ and build/kernel-5.10/*/ hold 5.10 modules,
+# the other build/kernel/*/ 6.1 ones.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 KVER=${KVER:-6.1.0-56}
+KVER510=${KVER510:-5.10.0-32}
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tar -C "$tmp" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
-	linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-	linux-source-6.1/scripts/const_structs.checkpatch
-for p in "$here"/patches/*.patch "$here"/seed-bug/*.patch; do
-	out=$(perl "$tmp/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1)
-	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
-		pass=$((pass + 1)); echo "  PASS checkpatch --strict $(basename "$p")"
-	else
-		fail=$((fail + 1)); echo "  FAIL checkpatch --strict $(basename "$p")"; echo "$out"
-	fi
-done
-stock=$(ls -d "$cache"/x/linux-image-"$KVER"-arm64_*/lib/modules/*/kernel/drivers/tee/optee/optee.ko 2>/dev/null | head -n1)
-want=$(modinfo -F vermagic "$stock" 2>/dev/null)
-for k in "$top"/build/kernel/*/*.ko; do
-	[ -e "$k" ] || continue
-	got=$(modinfo -F vermagic "$k")
-	if [ -n "$want" ] && [ "$got" = "$want" ]; then
-		pass=$((pass + 1)); echo "  PASS vermagic ${k#"$top"/}: $got"
-	else
-		fail=$((fail + 1)); echo "  FAIL vermagic ${k#"$top"/}: '$got', stock '$want'"
-	fi
-done
-# --- 5.10 (bullseye) ------------------------------------------------------------
 ok() { pass=$((pass + 1)); echo "  PASS $*"; }
 ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
-KVER510=${KVER510:-5.10.0-32}
+
+series() { # GEN: the patches of kernel/patches/series-GEN, in order
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/patches/series-$1" |
+		while read -r p; do echo "$here/patches/$p"; done
+}
+checkpatch() { # SCRIPT PATCH LABEL
+	local out
+	# Without the kernel's git history checkpatch reports every commit a
+	# message cites as unknown (UNKNOWN_COMMIT_ID); commits() checks them.
+	out=$(cd "$tmp" && perl "$1" --strict --no-tree --ignore UNKNOWN_COMMIT_ID "$2" 2>&1)
+	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
+		ok "checkpatch --strict $3"
+	else
+		ko "checkpatch --strict $3"; echo "$out"
+	fi
+}
+commits() { # PATCH LABEL: its message's commit references are upstream's
+	local id subj
+	while IFS=$'\t' read -r id subj; do
+		if awk -v id="$id" -v s="$subj" 'index($1, id) == 1 &&
+			substr($0, length($1) + 2) == s { f = 1 } END { exit !f }' \
+			"$here/patches/upstream-commits"; then
+			ok "$2 cites commit $id (\"$subj\"): in upstream-commits"
+		else
+			ko "$2 cites commit $id (\"$subj\"): not in upstream-commits"
+		fi
+	done < <(perl -0777 -ne 's/\n---\n.*//s; s/\s+/ /g;
+		print "$1\t$2\n" while /\b(?:commit|Fixes:) ([0-9a-f]{12,40}) \("(.*?)"\)/gi' "$1")
+}
+applies() { # [-o] SRCDIR LABEL PATCH...: each on the previous, no fuzz,
+	# no offset (-o: offsets allowed, said; for patches made against another
+	# generation's sources, as git am takes them)
+	local offset='' src label p out hunks
+	[ "$1" = -o ] && { offset=1; shift; }
+	src=$1 label=$2
+	shift 2
+	rm -rf "$tmp/apply" && cp -a "$src" "$tmp/apply"
+	for p in "$@"; do
+		if out=$(patch -d "$tmp/apply" -p1 --fuzz=0 --no-backup-if-mismatch <"$p" 2>&1); then
+			hunks=$(echo "$out" | grep "^Hunk" | grep -v "succeeded at [0-9]* (offset -\?[0-9]* lines\?)\.$")
+			if ! echo "$out" | grep -q "^Hunk"; then
+				ok "applies cleanly to $label: $(basename "$p")"
+				continue
+			elif [ -n "$offset" ] && [ -z "$hunks" ]; then
+				ok "applies without fuzz to $label: $(basename "$p") ($(echo "$out" |
+					sed -n 's/^Hunk #\([0-9]*\) succeeded at .*(offset \(.*\))\.$/hunk \1 offset \2/p' |
+					paste -sd, - | sed 's/,/, /g'))"
+				continue
+			fi
+		fi
+		ko "applies cleanly to $label: $(basename "$p")"; echo "$out"
+	done
+}
+modules() { # LABEL DIR WANT SYMVERS: vermagic and modversions of DIR/*.ko
+	local k n got bad nv
+	for k in "$2"/*.ko; do
+		n=$1/$(basename "$k")
+		got=$(modinfo -F vermagic "$k")
+		if [ -n "$3" ] && [ "$got" = "$3" ]; then
+			ok "vermagic $n: $got"
+		else
+			ko "vermagic $n: '$got', Debian's '$3'"
+		fi
+		# modversions: every import's CRC is the one the kernel exports
+		bad=$(modprobe --dump-modversions "$k" | while read -r crc sym; do
+			awk -v c="$crc" -v s="$sym" '$1 == c && $2 == s { f = 1 } END { exit !f }' \
+				"$4" || echo "$sym($crc)"
+		done)
+		nv=$(modprobe --dump-modversions "$k" | wc -l)
+		if [ -s "$4" ] && [ "$nv" -gt 0 ] && [ -z "$bad" ]; then
+			ok "modversions $n: $nv CRCs resolve in Module.symvers"
+		else
+			ko "modversions $n: unresolved: ${bad:-no Module.symvers or no __versions}"
+		fi
+	done
+}
+build() { # GEN KVER VARIANT: KGEN=GEN build.sh VARIANT into $tmp/k-GEN/VARIANT
+	local t0
+	t0=$(date +%s)
+	if KGEN=$1 KVER=$2 "$here/build.sh" "$3" "$tmp/k-$1/$3" >"$tmp/build.log" 2>&1; then
+		ok "KGEN=$1 build.sh $3 ($(($(date +%s) - t0)) s)"
+	else
+		ko "KGEN=$1 build.sh $3"; cat "$tmp/build.log"; return 1
+	fi
+}
+
+# --- 6.1 (bookworm) -------------------------------------------------------------
+mkdir -p "$tmp/6.1"
+tar -C "$tmp/6.1" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
+	linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
+	linux-source-6.1/scripts/const_structs.checkpatch linux-source-6.1/drivers/tee/optee \
+	linux-source-6.1/drivers/char/hw_random/optee-rng.c ||
+	ko "unpack /usr/src/linux-source-6.1.tar.xz"
+for p in "$here"/patches/*.patch "$here"/seed-bug/*.patch; do
+	n=${p#"$here"/}
+	checkpatch "$tmp/6.1/scripts/checkpatch.pl" "$p" "$n"
+	commits "$p" "$n"
+done
+mapfile -t s61 < <(series 6.1)
+applies "$tmp/6.1" "linux-source-6.1 (series-6.1)" "${s61[@]}"
+dirs=$("$top/scripts/fetch-debs.sh" "linux-image-$KVER-arm64:arm64" 2>"$tmp/fetch.err") ||
+	cat "$tmp/fetch.err"
+want61=$(modinfo -F vermagic "$dirs/lib/modules/$KVER-arm64/kernel/drivers/tee/optee/optee.ko" 2>/dev/null)
+symvers61=$cache/kbuild-$KVER/usr/src/linux-headers-$KVER-arm64/Module.symvers
+build 6.1 "$KVER" patched &&
+	modules 6.1/patched "$tmp/k-6.1/patched" "$want61" "$symvers61"
+
+# --- 5.10 (bullseye) ------------------------------------------------------------
 dirs=$("$top/scripts/fetch-debs.sh" -s bullseye linux-source-5.10 \
 	"linux-image-$KVER510-arm64:arm64" 2>"$tmp/fetch.err") || cat "$tmp/fetch.err"
 src510=$(echo "$dirs" | sed -n 1p)/usr/src/linux-source-5.10.tar.xz
@@ -49,54 +145,24 @@ deb510=$(echo "$dirs" | sed -n 2p)/lib/modules/$KVER510-arm64/kernel
 mkdir -p "$tmp/5.10"
 tar -C "$tmp/5.10" --strip-components=1 -xf "$src510" \
 	linux-source-5.10/scripts/checkpatch.pl linux-source-5.10/scripts/spelling.txt \
-	linux-source-5.10/scripts/const_structs.checkpatch linux-source-5.10/drivers/tee/optee ||
+	linux-source-5.10/scripts/const_structs.checkpatch linux-source-5.10/drivers/tee/optee \
+	linux-source-5.10/drivers/char/hw_random/optee-rng.c ||
 	ko "unpack $src510"
-for p in "$here"/seed-bug-5.10/*.patch; do
-	n=seed-bug-5.10/$(basename "$p")
-	out=$(perl "$tmp/5.10/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1)
-	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
-		ok "checkpatch --strict (5.10) $n"
-	else
-		ko "checkpatch --strict (5.10) $n"; echo "$out"
-	fi
-	# each one alone on the pristine sources: no fuzz, no offset
-	rm -rf "$tmp/apply" && cp -a "$tmp/5.10" "$tmp/apply"
-	if out=$(patch -d "$tmp/apply" -p1 --fuzz=0 --no-backup-if-mismatch <"$p" 2>&1) &&
-		! echo "$out" | grep -q "^Hunk"; then
-		ok "applies cleanly to linux-source-5.10: $n"
-	else
-		ko "applies cleanly to linux-source-5.10: $n"; echo "$out"
-	fi
+mapfile -t s510 < <(series 5.10)
+for p in "${s510[@]}" "$here"/seed-bug-5.10/*.patch; do
+	checkpatch "$tmp/5.10/scripts/checkpatch.pl" "$p" "(5.10) ${p#"$here"/}"
 done
-want=$(modinfo -F vermagic "$deb510/drivers/tee/optee/optee.ko" 2>/dev/null)
-symvers=$cache/kbuild-$KVER510/usr/src/linux-headers-$KVER510-arm64/Module.symvers
-for v in stock revert seed-bug; do
-	t0=$(date +%s)
-	if KGEN=5.10 KVER=$KVER510 "$here/build.sh" "$v" "$tmp/k510/$v" >"$tmp/build.log" 2>&1; then
-		ok "KGEN=5.10 build.sh $v ($(($(date +%s) - t0)) s)"
-	else
-		ko "KGEN=5.10 build.sh $v"; cat "$tmp/build.log"; continue
-	fi
-	for k in "$tmp/k510/$v"/*.ko; do
-		n=5.10/$v/$(basename "$k")
-		got=$(modinfo -F vermagic "$k")
-		if [ -n "$want" ] && [ "$got" = "$want" ]; then
-			ok "vermagic $n: $got"
-		else
-			ko "vermagic $n: '$got', Debian's '$want'"
-		fi
-		# modversions: every import's CRC is the one the kernel exports
-		bad=$(modprobe --dump-modversions "$k" | while read -r crc sym; do
-			awk -v c="$crc" -v s="$sym" '$1 == c && $2 == s { f = 1 } END { exit !f }' \
-				"$symvers" || echo "$sym($crc)"
-		done)
-		nv=$(modprobe --dump-modversions "$k" | wc -l)
-		if [ -s "$symvers" ] && [ "$nv" -gt 0 ] && [ -z "$bad" ]; then
-			ok "modversions $n: $nv CRCs resolve in Module.symvers"
-		else
-			ko "modversions $n: unresolved: ${bad:-no Module.symvers or no __versions}"
-		fi
-	done
+# the series is made against linux-source-6.1: offsets allowed
+applies -o "$tmp/5.10" "linux-source-5.10 (series-5.10)" "${s510[@]}"
+for p in "$here"/seed-bug-5.10/*.patch; do
+	# each one alone on the pristine sources
+	applies "$tmp/5.10" "linux-source-5.10 (alone)" "$p"
+done
+want510=$(modinfo -F vermagic "$deb510/drivers/tee/optee/optee.ko" 2>/dev/null)
+symvers510=$cache/kbuild-$KVER510/usr/src/linux-headers-$KVER510-arm64/Module.symvers
+for v in stock revert seed-bug patched; do
+	build 5.10 "$KVER510" "$v" &&
+		modules "5.10/$v" "$tmp/k-5.10/$v" "$want510" "$symvers510"
 done
 syms() { # kind file: U = imports, D = defined globals
 	if [ "$1" = U ]; then
@@ -105,7 +171,7 @@ syms() { # kind file: U = imports, D = defined globals
 		aarch64-linux-gnu-nm -g --defined-only "$2" | awk '{ print $2, $3 }'
 	fi | sort
 }
-k=$tmp/k510/stock/optee.ko d=$deb510/drivers/tee/optee/optee.ko
+k=$tmp/k-5.10/stock/optee.ko d=$deb510/drivers/tee/optee/optee.ko
 for kind in U D; do
 	diff=
 	what=$([ $kind = U ] && echo "undefined" || echo "defined global")
@@ -114,6 +180,22 @@ for kind in U D; do
 		ok "5.10/stock/optee.ko $what symbols = Debian's ($(syms $kind "$d" | wc -l))"
 	else
 		ko "5.10/stock/optee.ko $what symbols differ from Debian's"; echo "${diff:-}"
+	fi
+done
+
+# --- modules built under build/, each against its own generation ----------------
+for k in "$top"/build/kernel/*/*.ko "$top"/build/kernel-5.10/*/*.ko; do
+	[ -e "$k" ] || continue
+	n=${k#"$top"/}
+	case $n in
+	build/kernel/5.10-*|build/kernel-5.10/*) gen=5.10 want=$want510 ;;
+	*) gen=6.1 want=$want61 ;;
+	esac
+	got=$(modinfo -F vermagic "$k")
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		ok "vermagic $n ($gen): $got"
+	else
+		ko "vermagic $n ($gen): '$got', Debian's '$want'"
 	fi
 done
 echo "$pass passed, $fail failed"
