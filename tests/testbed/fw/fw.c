@@ -239,6 +239,12 @@ static u64 mref_pa(const struct mref *m, u64 i)
 	return m->reg ? reg_pa(m->reg, m->offs + i) : m->pa + i;
 }
 
+/* a NULL memref (MEMREF_NULL): no buffer, whatever its size */
+static int mref_null(const struct mref *m)
+{
+	return !m->reg && !m->pa;
+}
+
 static u8 mref_rd8(const struct mref *m, u64 i)
 {
 	return *(volatile u8 *)mref_pa(m, i);
@@ -304,7 +310,7 @@ static u32 ta_devenum(u32 cmd, u64 arg, u32 np)
 		mref_set_size(&m, 0);
 		return TEEC_SUCCESS;
 	}
-	if (m.size < 16 || (!m.reg && !m.pa)) {
+	if (m.size < 16 || mref_null(&m)) {
 		mref_set_size(&m, 16);
 		return TEEC_ERROR_SHORT_BUFFER;
 	}
@@ -328,7 +334,7 @@ static u32 ta_rng(u32 cmd, u64 arg, u32 np)
 	}
 	if (cmd != 0)
 		return TEEC_ERROR_NOT_SUPPORTED;
-	if (mref_get(param_pa(arg, 0), &m) || (!m.reg && !m.pa))
+	if (mref_get(param_pa(arg, 0), &m) || mref_null(&m))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	for (i = 0; i < m.size; i++) {
 		if (!(i & 7))
@@ -353,9 +359,10 @@ static u32 ta_test(u32 cmd, u64 arg, u32 np)
 
 	if (cmd == 0) {
 		if (np < 2 || mref_get(param_pa(arg, 0), &in) ||
-		    mref_get(param_pa(arg, 1), &out))
+		    mref_get(param_pa(arg, 1), &out) ||
+		    (mref_null(&in) && in.size))
 			return TEEC_ERROR_BAD_PARAMETERS;
-		if (out.size < in.size) {
+		if (out.size < in.size || (mref_null(&out) && in.size)) {
 			mref_set_size(&out, in.size);
 			return TEEC_ERROR_SHORT_BUFFER;
 		}
@@ -549,7 +556,7 @@ static void msg_unregister_shm(u64 arg, u32 np)
 	r = np == 1 ? reg_find(cookie) : NULL;
 	unregs_this_boot++;
 	if (!r) {
-		ret = TEEC_ERROR_ITEM_NOT_FOUND;
+		ret = TEEC_ERROR_BAD_PARAMETERS;	/* as OP-TEE 4.10 */
 	} else if (FW_UNREG_BUSY && unregs_this_boot == FW_UNREG_BUSY) {
 		/*
 		 * Fault build (UNREG_BUSY=N): the Nth unregistration of each
@@ -570,17 +577,9 @@ static void msg_unregister_shm(u64 arg, u32 np)
 	     size, ret, live_count);
 }
 
-static u64 call_with_arg(u64 arg)
+static u64 msg_dispatch(u64 arg, u32 np)
 {
-	u32 cmd, np;
-
-	if (!nw_ok(arg, MSG_ARG_HDR) || (arg & 7))
-		return SMC_RETURN_EBADADDR;
-	cmd = nw_rd32(arg + MSG_ARG_CMD);
-	np = nw_rd32(arg + MSG_ARG_NUM_PARAMS);
-	if (np > 16 || !nw_ok(arg, MSG_ARG_HDR + np * MSG_PARAM_SIZE))
-		return SMC_RETURN_EBADADDR;
-	switch (cmd) {
+	switch (nw_rd32(arg + MSG_ARG_CMD)) {
 	case MSG_CMD_OPEN_SESSION:
 		msg_open_session(arg, np);
 		break;
@@ -600,10 +599,105 @@ static u64 call_with_arg(u64 arg)
 		msg_unregister_shm(arg, np);
 		break;
 	default:
-		logf("TSW badcmd cmd=%u\n", cmd);
+		logf("TSW badcmd cmd=%u\n", nw_rd32(arg + MSG_ARG_CMD));
 		return SMC_RETURN_EBADCMD;
 	}
 	return SMC_RETURN_OK;
+}
+
+/* ------------------------------------------------------- yielding calls */
+
+/*
+ * Where a call's struct optee_msg_arg lives: at a physical address
+ * (CALL_WITH_ARG, CALL_WITH_RPC_ARG) or at an offset into a registration
+ * (CALL_WITH_REGD_ARG), whose pages need not be contiguous.
+ */
+struct argloc {
+	const struct reg *reg;
+	u64 pa;			/* !reg */
+	u64 offs;		/* reg */
+};
+
+/*
+ * The message is handled in this secure copy and written back: OP-TEE
+ * maps a registered arg contiguously, here it may straddle two pages.
+ */
+static u64 msgbuf[FW_PAGE / 8];
+
+static void arg_copy(const struct argloc *l, u64 from, u64 len, int to_nw)
+{
+	volatile u8 *b = (volatile u8 *)msgbuf;
+	volatile u8 *p;
+	u64 i;
+
+	for (i = from; i < from + len; i++) {
+		p = (volatile u8 *)(l->reg ? reg_pa(l->reg, l->offs + i) :
+					     l->pa + i);
+		if (to_nw)
+			*p = b[i];
+		else
+			b[i] = *p;
+	}
+}
+
+/*
+ * OP-TEE's get_msg_arg(): span bytes are addressable from the arg; the
+ * arg, and with rpc the RPC arg of THREAD_RPC_MAX_NUM_PARAMS right after
+ * it, must fit, else EBADADDR.  No call here needs an RPC: that struct
+ * is only checked, never written.
+ */
+static u64 std_call(const struct argloc *l, u64 span, int rpc)
+{
+	u64 need, ret;
+	u32 np;
+
+	if (span < MSG_ARG_HDR)
+		return SMC_RETURN_EBADADDR;
+	arg_copy(l, 0, MSG_ARG_HDR, 0);
+	np = nw_rd32((u64)msgbuf + MSG_ARG_NUM_PARAMS);
+	if (np > MSG_MAX_NUM_PARAMS)
+		return SMC_RETURN_EBADADDR;
+	need = MSG_ARG_SIZE(np);
+	if (rpc)
+		need += MSG_ARG_SIZE(OPTEE_RPC_NUM_PARAMS);
+	if (need > span)
+		return SMC_RETURN_EBADADDR;
+	arg_copy(l, MSG_ARG_HDR, MSG_ARG_SIZE(np) - MSG_ARG_HDR, 0);
+	ret = msg_dispatch((u64)msgbuf, np);
+	arg_copy(l, 0, MSG_ARG_SIZE(np), 1);
+	return ret;
+}
+
+/*
+ * OP-TEE's std_entry_with_parg(): with no reserved shm, the arg is one
+ * page of non-secure RAM, page aligned.
+ */
+static u64 call_with_parg(u64 pa, int rpc)
+{
+	struct argloc l = { .pa = pa };
+
+	if ((pa & (FW_PAGE - 1)) || !nw_ok(pa, FW_PAGE))
+		return SMC_RETURN_EBADADDR;
+	return std_call(&l, FW_PAGE, rpc);
+}
+
+/*
+ * OP-TEE's std_entry_with_regd_arg(): the arg at offs into this kernel's
+ * registration cookie (its mobj spans the pages less the first page's
+ * offset), 8-byte aligned, the RPC arg after it.
+ */
+static u64 call_with_regd_arg(u64 cookie, u32 offs)
+{
+	struct argloc l = { .offs = offs };
+	u64 span;
+
+	l.reg = reg_find(cookie);
+	if (!l.reg)
+		return SMC_RETURN_EBADADDR;
+	span = (u64)l.reg->npages * FW_PAGE - l.reg->offset;
+	if (offs >= span || ((offs + l.reg->offset) & 7))
+		return SMC_RETURN_EBADADDR;
+	return std_call(&l, span - offs, 1);
 }
 
 /* ------------------------------------------------------------------ SMC */
@@ -613,6 +707,37 @@ static void semihost_exit(u64 reason, u64 code)
 	u64 block[2] = { reason, code };
 
 	semihosting_call(SEMIHOST_SYS_EXIT, (u64)block);
+}
+
+/* a 64-bit value in two 32-bit registers, high word first */
+static u64 reg_pair(u64 hi, u64 lo)
+{
+	return (hi << 32) | (lo & 0xffffffff);
+}
+
+/*
+ * OP-TEE 4.10's tee_entry_exchange_capabilities(), for the capabilities
+ * Linux acts on (README.md): dynamic shm, NULL memrefs, and the RPC arg
+ * after each call's arg (a3: its parameter count), so that 6.1 keeps its
+ * message args in a registered page.  x2 (max notification value) is
+ * left as it came, as OP-TEE does without async notification.
+ */
+static void exchange_caps(u64 *x)
+{
+	u32 sec = OPTEE_SEC_CAP_DYNAMIC_SHM | OPTEE_SEC_CAP_MEMREF_NULL |
+		  OPTEE_SEC_CAP_RPC_ARG;
+	u64 nsec = x[1];
+
+	if (nsec & ~(u64)OPTEE_NSEC_CAP_UNIPROCESSOR) {
+		sec = 0;	/* a normal-world capability OP-TEE lacks */
+		x[0] = SMC_RETURN_ENOTAVAIL;
+	} else {
+		x[0] = SMC_RETURN_OK;
+		x[1] = sec;
+		x[3] = OPTEE_RPC_NUM_PARAMS;
+	}
+	logf("TSW caps nsec=0x%lx sec=0x%x capacity=%u\n", nsec, sec,
+	     reg_capacity);
 }
 
 static void smc(u64 *x)
@@ -678,12 +803,7 @@ static void smc(u64 *x)
 		x[2] = 0x7ee5;	/* build id: "teeshm" testbed */
 		return;
 	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
-		logf("TSW caps nsec=0x%lx sec=0x%x capacity=%u\n", x[1],
-		     OPTEE_SEC_CAP_DYNAMIC_SHM, reg_capacity);
-		x[0] = SMC_RETURN_OK;
-		x[1] = OPTEE_SEC_CAP_DYNAMIC_SHM;
-		x[2] = 0;
-		x[3] = 0;	/* no RPC arg: plain CALL_WITH_ARG */
+		exchange_caps(x);
 		return;
 	case OPTEE_SMC_GET_SHM_CONFIG:
 		x[0] = SMC_RETURN_ENOTAVAIL;
@@ -701,7 +821,12 @@ static void smc(u64 *x)
 		x[0] = SMC_RETURN_ENOTAVAIL;	/* nothing cached */
 		return;
 	case OPTEE_SMC_CALL_WITH_ARG:
-		x[0] = call_with_arg((x[1] << 32) | (x[2] & 0xffffffff));
+	case OPTEE_SMC_CALL_WITH_RPC_ARG:
+		x[0] = call_with_parg(reg_pair(x[1], x[2]),
+				      fid == OPTEE_SMC_CALL_WITH_RPC_ARG);
+		return;
+	case OPTEE_SMC_CALL_WITH_REGD_ARG:
+		x[0] = call_with_regd_arg(reg_pair(x[1], x[2]), (u32)x[3]);
 		return;
 	case OPTEE_SMC_CALLS_COUNT:
 		x[0] = 12;
