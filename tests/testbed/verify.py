@@ -366,9 +366,11 @@ def main():
             check("guard: still in boot 1", got.get("kexec-happened") == "FAIL")
             jn = {}
             for l in b1:
-                m = re.search(r"TBJN ([A-Z_]+)=(.*)", l)
+                m = re.search(r"TBJJ (\{.*\})\s*$", l)
                 if m:
-                    jn[m.group(1)] = m.group(2)
+                    e = json.loads(m.group(1))
+                    jn = {k: v for k, v in e.items() if isinstance(v, str) and (
+                        k.startswith("TEESHM_") or k in ("MESSAGE", "PRIORITY", "_SYSTEMD_UNIT"))}
             check("journal: the check's structured entry",
                   jn.get("TEESHM_VERDICT") == "FAIL" and jn.get("TEESHM_POLICY") == "block"
                   and jn.get("PRIORITY") == "3"
@@ -379,7 +381,7 @@ def main():
             check("journal: sites named, no kernel address",
                   "optee_rng_init" in jn.get("TEESHM_SITES", "") and
                   not any(re.search(r"0x[0-9a-f]{12,}|ffff[0-9a-f]{12}", v) for v in jn.values()),
-                  jn.get("TEESHM_SITES", ""))
+                  jn.get("TEESHM_SITES", "").replace("\n", "; "))
     elif a.kind == "live":
         verify_guest(console, [])      # every check the guest made passed
         boots = per_boot(console)

@@ -25,9 +25,9 @@ if [ "${1:-}" = guard ]; then
 	done
 	sleep 25
 	echo "TBR check scenario=systemd boot=1 name=kexec-happened result=FAIL detail=still-in-boot-1"
-	journalctl -o export MESSAGE_ID=5f0c6e2a1b8d4e9c9a3f7d21c4e8b6a0 |
-		grep -a '^MESSAGE=\|^TEESHM_\|^PRIORITY=\|^_SYSTEMD_UNIT=' |
-		sed 's/^/TBJN /'
+	# JSON: a field may hold several lines (TEESHM_SITES, one site a line)
+	journalctl -o json MESSAGE_ID=5f0c6e2a1b8d4e9c9a3f7d21c4e8b6a0 |
+		sed 's/^/TBJJ /'
 	echo "TBR end scenario=systemd boot=1"
 	sync
 	echo o >/proc/sysrq-trigger
