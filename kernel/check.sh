@@ -5,7 +5,8 @@
 # kernel/patches/*.patch and kernel/seed-bug/*.patch; every commit a patch's
 # message cites is the one of kernel/patches/upstream-commits (id and subject);
 # the series kernel/patches/series-6.1 applies in order without fuzz or
-# offset; KGEN=6.1 build.sh patched builds (in a temporary directory), its
+# offset, and its argument cache passes kernel/test/argcache-model.c (user
+# space, ASan/UBSan, 1, 8 and 48 threads); KGEN=6.1 build.sh patched builds (in a temporary directory), its
 # modules' vermagic equals Debian's optee.ko's and every modversions CRC they
 # import is the one of the headers' Module.symvers.
 # 5.10 (bullseye), with linux-source-5.10: checkpatch --strict on the series
@@ -106,6 +107,27 @@ modules() { # LABEL DIR WANT SYMVERS: vermagic and modversions of DIR/*.ko
 		fi
 	done
 }
+model() { # the argument cache of $tmp/apply's call.c under concurrent callers
+	local d=$tmp/model c=$tmp/apply/drivers/tee/optee/call.c out n
+	mkdir -p "$d"
+	{
+		sed -n '/^#define MAX_ARG_PARAM_COUNT/,/^};/p' "$c"
+		sed -n '/^void optee_shm_arg_cache_init/,/^int optee_open_session/p' "$c" | sed '$d'
+	} >"$d/extracted.c"
+	if ! out=$(gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-Wall -Wextra -Werror -Wno-unused-function -pthread -I"$d" \
+		"$here/test/argcache-model.c" -o "$d/model" 2>&1); then
+		ko "test/argcache-model.c builds around series-6.1's call.c"; echo "$out"
+		return
+	fi
+	for n in 1 8 48; do
+		if out=$(ASAN_OPTIONS=detect_leaks=0 "$d/model" $n 2>&1); then
+			ok "argcache-model: $out"
+		else
+			ko "argcache-model, $n threads"; echo "$out"
+		fi
+	done
+}
 build() { # GEN KVER VARIANT: KGEN=GEN build.sh VARIANT into $tmp/k-GEN/VARIANT
 	local t0
 	t0=$(date +%s)
@@ -130,6 +152,7 @@ for p in "$here"/patches/*.patch "$here"/seed-bug/*.patch; do
 done
 mapfile -t s61 < <(series 6.1)
 applies "$tmp/6.1" "linux-source-6.1 (series-6.1)" "${s61[@]}"
+model
 dirs=$("$top/scripts/fetch-debs.sh" "linux-image-$KVER-arm64:arm64" 2>"$tmp/fetch.err") ||
 	cat "$tmp/fetch.err"
 want61=$(modinfo -F vermagic "$dirs/lib/modules/$KVER-arm64/kernel/drivers/tee/optee/optee.ko" 2>/dev/null)
