@@ -41,7 +41,7 @@ checkpatch() { # SCRIPT PATCH LABEL
 	# Without the kernel's git history checkpatch reports every commit a
 	# message cites as unknown (UNKNOWN_COMMIT_ID); commits() checks them.
 	out=$(cd "$tmp" && perl "$1" --strict --no-tree --ignore UNKNOWN_COMMIT_ID "$2" 2>&1)
-	if echo "$out" | grep -q "total: 0 errors, 0 warnings, 0 checks"; then
+	if grep -q "total: 0 errors, 0 warnings, 0 checks" <<<"$out"; then
 		ok "checkpatch --strict $3"
 	else
 		ko "checkpatch --strict $3"; echo "$out"
@@ -71,7 +71,7 @@ applies() { # [-o] SRCDIR LABEL PATCH...: each on the previous, no fuzz,
 	for p in "$@"; do
 		if out=$(patch -d "$tmp/apply" -p1 --fuzz=0 --no-backup-if-mismatch <"$p" 2>&1); then
 			hunks=$(echo "$out" | grep "^Hunk" | grep -v "succeeded at [0-9]* (offset -\?[0-9]* lines\?)\.$")
-			if ! echo "$out" | grep -q "^Hunk"; then
+			if ! grep -q "^Hunk" <<<"$out"; then
 				ok "applies cleanly to $label: $(basename "$p")"
 				continue
 			elif [ -n "$offset" ] && [ -z "$hunks" ]; then
