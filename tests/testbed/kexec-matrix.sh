@@ -32,8 +32,12 @@ subjects=()
 for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 	case $kern in
 	6.1)
+		# seed-bug: on a secure world with RPC_ARG (OP-TEE 4.x) 6.1
+		# allocates no driver-private buffer in this scenario (the
+		# argument cache is a registered kernel buffer), so the seed
+		# bug registers nothing more than stock (README)
 		subjects+=("6.1 stock --expect some"
-			   "6.1 seed-bug --expect some --expect-priv"
+			   "6.1 seed-bug --expect some"
 			   "6.1 patched --expect none")
 		;;
 	5.10)
