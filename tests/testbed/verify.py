@@ -316,9 +316,10 @@ def main():
         left = [c for c in regs if c not in unregs]
         check("secure world: all client shm unregistered", not left, " ".join(left))
     elif a.kind == "capacity":
-        # firmware built with CAPACITY=2: optee-rng holds one registration,
-        # the client's second one must be refused with OUT_OF_MEMORY, as
-        # OP-TEE answers when its bookkeeping is exhausted
+        # emulated firmware built with CAPACITY=2: on 6.1 optee.ko's
+        # argument-cache page and optee-rng's buffer fill it, so the
+        # client's first registration must be refused with OUT_OF_MEMORY,
+        # as OP-TEE answers when its bookkeeping is exhausted
         oom = [l for l in secure if re.match(r"TSW reg .*ret=0xffff000c", l)]
         check("secure world refused a registration: out of memory", len(oom) > 0, oom[0] if oom else "")
         cap = [l for l in secure if l.startswith("TSW firmware start capacity=2 ")]
