@@ -24,7 +24,19 @@ TFA_TAG=2.14.0
 TFA_COMMIT=1d5aa939bc8d3d892e2ed9945fa50e36a1a924cc
 TFA_SHA256=9d105b0c891d4940e40334917bbaf4f2a56e6f4c0d4eea78ecd4f142f407397c
 TFA_URL=https://github.com/ARM-software/arm-trusted-firmware
-MIRROR=${TEESHM_MIRROR:-$TOP/../shared/mirror}
+# the release trees: TEESHM_MIRROR, else ../shared/mirror beside the
+# checkout (or beside its parent: a CI clone one level down), else this
+# workplace's /work/shared/mirror
+MIRROR=${TEESHM_MIRROR:-}
+if [ -z "$MIRROR" ]; then
+	for d in "$TOP/../shared/mirror" "$TOP/../../shared/mirror" /work/shared/mirror; do
+		if [ -f "$d/optee_os-4.10.0.tar.xz" ]; then
+			MIRROR=$(cd "$d" && pwd)
+			break
+		fi
+	done
+	MIRROR=${MIRROR:-$TOP/../shared/mirror}
+fi
 
 # OP-TEE OS for QEMU v8 as the testbed runs it (tests/testbed/optee/README.md)
 OPTEE_FLAGS=(
