@@ -57,7 +57,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check export-test \
+	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check optee-check export-test \
 	replay-arm64-test
 
 all: $(OUT)/teeshm-trace
@@ -142,6 +142,10 @@ testbed:
 demo: all testbed
 	@tests/testbed/demo.sh
 
+# the project's OP-TEE patches: OP-TEE's checkpatch settings, clean apply
+optee-check: testbed
+	@tests/run-group.sh optee tests/testbed/optee/check.sh
+
 testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
 
@@ -169,6 +173,7 @@ test:
 	$(MAKE) export-test
 	$(MAKE) fuzz-test
 	$(MAKE) kernel-check
+	$(MAKE) optee-check
 	$(MAKE) testbed-test
 	$(MAKE) kexec-matrix KEXECS=$(TEST_KEXECS)
 	@tests/run-group.sh --total
