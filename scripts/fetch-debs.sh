@@ -35,8 +35,19 @@ if [ -n "$suite" ]; then
 	root=$cache/apt-$suite
 	mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc/preferences.d"
 	: >"$root/status"
-	echo "deb [arch=arm64,amd64] http://deb.debian.org/debian $suite main" \
-		>"$root/sources.list"
+	# a -security suite is served from debian-security; a -backports or
+	# -security suite needs its base suite beside it
+	case $suite in
+	*-security)
+		echo "deb [arch=arm64,amd64] http://deb.debian.org/debian-security $suite main"
+		echo "deb [arch=arm64,amd64] http://deb.debian.org/debian ${suite%-security} main"
+		;;
+	*-backports)
+		echo "deb [arch=arm64,amd64] http://deb.debian.org/debian $suite main"
+		echo "deb [arch=arm64,amd64] http://deb.debian.org/debian ${suite%-backports} main"
+		;;
+	*) echo "deb [arch=arm64,amd64] http://deb.debian.org/debian $suite main" ;;
+	esac >"$root/sources.list"
 	aptopts="-o Dir::Etc::SourceList=$root/sources.list \
 -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$root/lists \
 -o Dir::State::Status=$root/status -o Dir::Cache=$root \

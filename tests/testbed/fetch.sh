@@ -18,5 +18,7 @@ pkgs=(
 )
 dirs=$("$FETCH" "${pkgs[@]}")
 paste -d' ' <(printf '%s\n' "${pkgs[@]}") <(echo "$dirs")
-# the kernel, from its own suite (bullseye for 5.10)
-echo "$kpkg $("$FETCH" ${KSUITE:+-s "$KSUITE"} "$kpkg")"
+# the kernel (and its modules' package), from its own suite
+for p in "$kpkg" $(kernel_mod_pkg); do
+	echo "$p $("$FETCH" ${KSUITE:+-s "$KSUITE"} "$p")"
+done

@@ -3,7 +3,8 @@
 # lib.sh - shared settings of the testbed scripts (sourced).
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
-# The guest kernel generation: 6.1 (bookworm, default) or 5.10 (bullseye).
+# The guest kernel generation: 6.1 (bookworm, default), 5.10 (bullseye),
+# 6.12 (trixie) or 7.3 (trixie-backports).
 # Firmware and test client are shared (FWOUT); image and runs are per kernel.
 TESTBED_KERNEL=${TESTBED_KERNEL:-6.1}
 FWOUT=$TOP/build/testbed
@@ -36,8 +37,23 @@ case $TESTBED_KERNEL in
 	DTB_OPTS=--no-secram
 	OUT=${TESTBED_OUT:-$TOP/build/testbed-5.10}
 	;;
+6.12)
+	# Debian 13 (trixie), its security suite
+	KVER=${TESTBED_KVER:-6.12.118+deb13}
+	KSUITE=trixie-security
+	DTB_OPTS=
+	OUT=${TESTBED_OUT:-$TOP/build/testbed-6.12}
+	;;
+7.3)
+	# trixie-backports: the image package is a meta package; the kernel
+	# is in linux-binary-unsigned-*, the modules in linux-modules-*
+	KVER=${TESTBED_KVER:-7.3.4+deb13}
+	KSUITE=trixie-backports
+	DTB_OPTS=
+	OUT=${TESTBED_OUT:-$TOP/build/testbed-7.3}
+	;;
 *)
-	echo "testbed: TESTBED_KERNEL=$TESTBED_KERNEL: expected 6.1 or 5.10" >&2
+	echo "testbed: TESTBED_KERNEL=$TESTBED_KERNEL: expected 6.1, 5.10, 6.12 or 7.3" >&2
 	exit 2
 	;;
 esac
@@ -47,8 +63,10 @@ QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m ${TESTBED_MEM
 # where the initramfs is loaded (a large one goes above the DTB at 0x4f000000)
 INITRD_ADDR=${TESTBED_INITRD_ADDR:-0x48000000}
 
-kernel_pkg() {
-	if [ -n "$KSUITE" ]; then
+kernel_pkg() {	# the package holding the kernel image
+	if [ "$TESTBED_KERNEL" = 7.3 ]; then
+		echo "linux-binary-unsigned-$KVER-arm64:arm64"
+	elif [ -n "$KSUITE" ]; then
 		echo "linux-image-$KVER-arm64:arm64"
 	elif apt-cache show "linux-image-$KVER-arm64:arm64" >/dev/null 2>&1; then
 		echo "linux-image-$KVER-arm64:arm64"
@@ -57,6 +75,11 @@ kernel_pkg() {
 			sed -n 's/.*Depends: \(linux-image-[0-9].*-arm64\).*/\1:arm64/p' |
 			head -n1
 	fi
+}
+
+kernel_mod_pkg() {	# the package holding the modules, when another one
+	[ "$TESTBED_KERNEL" = 7.3 ] && echo "linux-modules-$KVER-arm64:arm64"
+	return 0
 }
 
 die() {

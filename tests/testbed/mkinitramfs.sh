@@ -19,8 +19,22 @@ while read -r name d; do
 done < <("$(dirname "$0")/fetch.sh")
 
 kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
-kver=$(ls "$kimg/lib/modules")
-cp "$kimg"/boot/vmlinuz-* "$out/Image"
+kmodp=$(kernel_mod_pkg)
+kmodd=$kimg
+[ -z "$kmodp" ] || kmodd=${dir[${kmodp%%:*}]}
+# modules under /lib (to 6.1) or /usr/lib (trixie's merged /usr)
+kmods=
+for d in "$kmodd"/lib/modules/* "$kmodd"/usr/lib/modules/*; do
+	[ -d "$d/kernel" ] && { kmods=$d; break; }
+done
+[ -n "$kmods" ] || die "no modules in $kmodd"
+kver=$(basename "$kmods")
+if ls "$kimg"/boot/vmlinuz-* >/dev/null 2>&1; then
+	cp "$kimg"/boot/vmlinuz-* "$out/Image"
+else
+	# 7.3: linux-binary-unsigned's raw Image
+	cp "$kimg"/usr/lib/modules/*/vmlinuz.unsigned "$out/Image"
+fi
 
 # busybox and its applets
 cp "${dir[busybox-static]}/bin/busybox" "$root/bin/busybox"
@@ -33,16 +47,34 @@ for a in sh ash mount umount mkdir rmdir cat echo ls cp mv rm ln sleep dd \
 	ln -sf busybox "$root/bin/$a"
 done
 
-# the TEE modules and ramoops (pstore), uncompressed, with modules.dep order
-mods=$kimg/lib/modules/$kver/kernel
-for m in drivers/tee/tee.ko drivers/tee/optee/optee.ko \
-	 drivers/char/hw_random/optee-rng.ko lib/reed_solomon/reed_solomon.ko \
-	 fs/pstore/ramoops.ko; do
-	cp "$mods/$m" "$root/modules/"
+# the TEE modules and ramoops (pstore), uncompressed (trixie's are .ko.xz),
+# each with the modules it needs (modinfo's depends, e.g. 5.10's rng-core,
+# 7.3's ffa-core), in load order in /modules/NAME.deps (guest: load_mod)
+mods=$kmods/kernel
+declare -A modfile	# module name ('-' as '_') -> its file
+while read -r f; do
+	b=$(basename "$f" .xz)
+	b=${b%.ko}
+	modfile[${b//-/_}]=$f
+done < <(find "$mods" -name '*.ko' -o -name '*.ko.xz')
+copy_mod() {	# NAME: copy it and what it needs; print what it needs, in order
+	local f d b
+	f=${modfile[${1//-/_}]:-}
+	[ -n "$f" ] || die "module $1 not in $kmods"
+	for d in $(modinfo -F depends "$f" | tr ',' ' '); do
+		copy_mod "$d"
+		b=$(basename "${modfile[${d//-/_}]}" .xz)
+		echo "${b%.ko}"
+	done
+	b=$(basename "$f" .xz)
+	case $f in
+	*.xz) xz -dc "$f" >"$root/modules/$b" ;;
+	*) cp "$f" "$root/modules/$b" ;;
+	esac
+}
+for m in tee optee optee-rng reed_solomon ramoops; do
+	copy_mod "$m" | awk '!seen[$0]++' >"$root/modules/$m.deps"
 done
-# 5.10: the hwrng core is a module too
-[ -f "$mods/drivers/char/hw_random/rng-core.ko" ] &&
-	cp "$mods/drivers/char/hw_random/rng-core.ko" "$root/modules/"
 echo "$kver" >"$root/modules/kver"
 
 # dynamically linked programs: copy them and, recursively, what they need
@@ -89,7 +121,7 @@ fi
 
 # a kernel whose tee.ko has no BTF (5.10): the external BTF the tool
 # looks for (btf/mkbtf.sh; scenarios can remove it: teeshm.btf=none)
-if ! readelf -S "$mods/drivers/tee/tee.ko" | grep -q '\.BTF'; then
+if ! readelf -S "$root/modules/tee.ko" | grep -q '\.BTF'; then
 	"$TOP/btf/mkbtf.sh" "$KVER" "$TOP/build/arm64/teeshm.bpf.o" \
 		"$root/usr/lib/teeshm-trace/btf/$kver.btf"
 fi

@@ -15,7 +15,7 @@ teeshm_events() {
 	grep -c teeshm /sys/kernel/tracing/kprobe_events 2>/dev/null
 }
 
-insmod /modules/tee.ko
+load_mod tee
 check core-loaded $? "tee"
 
 $T --verbose agent >/dev/null 2>/tmp/a1.err &
@@ -23,7 +23,7 @@ apid=$!
 wait_for /tmp/a1.err tracing
 check agent-attached $? "$(grep -c attached /tmp/a1.err)-probes"
 grep -v attached /tmp/a1.err | sed 's/^/TBE /'
-insmod /modules/optee.ko
+load_mod optee
 check optee-loaded $? ""
 kill -9 $apid
 wait $apid 2>/dev/null
@@ -32,8 +32,7 @@ n=$(ls /sys/fs/bpf/teeshm/links 2>/dev/null | wc -l)
 check agent-killed-pins-remain $? "links=$n"
 
 # while no agent runs: optee-rng registers its buffer, a client holds two
-[ -f /modules/rng-core.ko ] && insmod /modules/rng-core.ko
-insmod /modules/optee-rng.ko
+load_mod optee-rng
 check optee-rng-loaded $? ""
 teeshm-client --hold 3 --size 12288 >/tmp/client.out 2>&1 &
 cpid=$!
@@ -73,7 +72,7 @@ rmmod optee-rng && rmmod optee
 $T trace >/dev/null 2>/tmp/t.err &
 tpid=$!
 wait_for /tmp/t.err tracing
-insmod /modules/optee.ko
+load_mod optee
 kill -TERM $tpid
 wait $tpid
 rc=$?

@@ -14,7 +14,7 @@ json_num() {	# FILE KEY
 	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
 }
 
-insmod /modules/tee.ko
+load_mod tee
 check core-loaded $? "tee"
 
 # 1 no capabilities: a clear message naming them, exit 2
@@ -28,9 +28,8 @@ check no-capabilities $? "rc=$rc,$(head -n1 /tmp/nocap.err | tr ' ' '_' | cut -c
 $T trace --ring-size 4096 >/dev/null 2>/tmp/ring.err &
 tpid=$!
 wait_for /tmp/ring.err tracing
-insmod /modules/optee.ko
-[ -f /modules/rng-core.ko ] && insmod /modules/rng-core.ko
-insmod /modules/optee-rng.ko
+load_mod optee
+load_mod optee-rng
 kill -STOP $tpid
 teeshm-client --loops 20 --size 4096 >/tmp/c2.out 2>&1
 check client-loops $? "$(tail -n1 /tmp/c2.out | tr ' ' '_')"

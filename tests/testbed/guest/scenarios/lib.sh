@@ -9,12 +9,20 @@ check() {	# check NAME RESULT(0=pass) DETAIL
 	echo "TBR check scenario=$TB_SCENARIO boot=$TB_BOOT name=$1 result=$r detail=$3"
 }
 
+loaded() {	# loaded NAME: the module is in the kernel
+	grep -q "^$(echo "$1" | tr - _) " /proc/modules
+}
+
+load_mod() {	# load_mod NAME: insmod what it needs (NAME.deps), then it
+	for d in $(cat "/modules/$1.deps" 2>/dev/null); do
+		loaded "$d" || insmod "/modules/$d.ko" || return 1
+	done
+	insmod "/modules/$1.ko"
+}
+
 load_tee() {	# insmod the TEE stack (overrides from kernel/ builds win)
-	if [ -f /modules/rng-core.ko ] && [ ! -d /sys/class/misc/hw_random ]; then
-		insmod /modules/rng-core.ko || return 1
-	fi
 	for m in tee optee optee-rng; do
-		insmod /modules/$m.ko || return 1
+		load_mod $m || return 1
 	done
 }
 

@@ -25,7 +25,7 @@ done
 [ -x /usr/bin/teeshm-trace ]
 check tool-present $? ""
 # pstore: the console record of this kernel survives the kexec
-insmod /modules/reed_solomon.ko && insmod /modules/ramoops.ko
+load_mod reed_solomon && load_mod ramoops
 check ramoops $? "$(ls /sys/fs/pstore | tr '\n' ',')"
 if [ "$TB_BOOT" -gt 1 ]; then
 	$T last-kexec --json >/tmp/last.json 2>/tmp/last.err
@@ -33,7 +33,7 @@ if [ "$TB_BOOT" -gt 1 ]; then
 fi
 # the tracer starts with the TEE core only: optee.ko registers shared
 # memory from its probe, and the tracer must see that
-insmod /modules/tee.ko
+load_mod tee
 check core-loaded $? "tee"
 
 $T --verbose trace -o /tmp/trace.jsonl >/tmp/trace.out 2>/tmp/trace.err &
@@ -57,10 +57,9 @@ fi
 grep -qF "layout: $want;" /tmp/trace.err
 check layout-source $? "$(echo "$want" | tr ' ' '_')"
 
-insmod /modules/optee.ko
+load_mod optee
 check optee-loaded $? ""
-[ -f /modules/rng-core.ko ] && insmod /modules/rng-core.ko
-insmod /modules/optee-rng.ko
+load_mod optee-rng
 check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
 
