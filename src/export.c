@@ -414,7 +414,7 @@ static void json_write(FILE *f, const struct metrics *m)
 	int k;
 
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	jw_init(&w, f, false);
+	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "time", ts);
 	jw_kstr(&w, "source", m->source);

@@ -35,6 +35,7 @@
 #include "jsonl.h"
 #include "ksyms.h"
 #include "live.h"
+#include "journal.h"
 #include "policy.h"
 #include "replay.h"
 #include "teeshm_event.h"
@@ -481,28 +482,13 @@ static void to_tse(struct tracer *t, const struct teeshm_event *e,
 {
 	memset(o, 0, sizeof(*o));
 	o->ts_ns = e->ts_ns;
-	switch (e->type) {
-	case TEESHM_EV_ALLOC:
-		o->type = TSE_ALLOC;
-		break;
-	case TEESHM_EV_REGISTER:
-		o->type = TSE_REGISTER;
-		break;
-	case TEESHM_EV_UNREGISTER:
-		o->type = TSE_UNREGISTER;
-		break;
-	case TEESHM_EV_FREE:
-		o->type = TSE_FREE;
-		break;
-	case TEESHM_EV_KEXEC:
-		o->type = TSE_KEXEC;
-		break;
-	}
+	/* (a snapshot is never fed: the engine takes its own at a kexec) */
+	o->type = e->type;
 	o->shm = e->shm;
 	o->ret = e->ret;
 	o->pid = e->pid;
-	o->kind = e->kind == TEESHM_KEXEC_CRASH ? TSE_KEXEC_CRASH :
-						  TSE_KEXEC_NORMAL;
+	o->kind = e->kind == TEESHM_KEXEC_CRASH ? TEESHM_KEXEC_CRASH :
+						  TEESHM_KEXEC_NORMAL;
 	memcpy(o->comm, e->comm, sizeof(o->comm));
 	o->comm[sizeof(o->comm) - 1] = '\0';
 	if (e->flags_known) {
@@ -529,25 +515,15 @@ static void print_event(const struct tracer *t, const struct teeshm_event *e,
 	struct jw w;
 
 	if (t->json) {
-		const char *names[16];
-		uint32_t i, n;
-
-		jw_init(&w, stdout, false);
+		jw_init(&w, stdout);
 		jw_obj_begin(&w);
 		jw_ku64(&w, "ts_ns", e->ts_ns);
 		jw_kstr(&w, "event", ev_name(e->type));
 		if (e->type != TEESHM_EV_KEXEC)
 			jw_kid(&w, "id", e->shm);
-		if (e->flags_known) {
-			jw_ku64(&w, "size", e->size);
-			jw_key(&w, "flags");
-			jw_arr_begin(&w);
-			n = tse_flags_each(tse_flags_decode(e->flags,
-							    e->flags_gen),
-					   names, 16);
-			for (i = 0; i < n; i++)
-				jw_str(&w, names[i]);
-			jw_arr_end(&w);
+		if (o->has_flags) {
+			jw_ku64(&w, "size", o->size);
+			tse_flags_json(&w, o->flags);
 		}
 		if (e->type == TEESHM_EV_REGISTER ||
 		    e->type == TEESHM_EV_UNREGISTER) {
@@ -571,10 +547,9 @@ static void print_event(const struct tracer *t, const struct teeshm_event *e,
 		return;
 	}
 	printf(" shm=0x%" PRIx64, e->shm);
-	if (e->flags_known)
-		printf(" size=%" PRIu64 " flags=%s", e->size,
-		       tse_flags_str(tse_flags_decode(e->flags, e->flags_gen),
-				     fl, sizeof(fl)));
+	if (o->has_flags)
+		printf(" size=%" PRIu64 " flags=%s", o->size,
+		       tse_flags_str(o->flags, fl, sizeof(fl)));
 	if (e->type == TEESHM_EV_REGISTER || e->type == TEESHM_EV_UNREGISTER)
 		printf(" ret=%d", e->ret);
 	printf(" pid=%u comm=%s", e->pid, o->comm);
@@ -1640,7 +1615,7 @@ static void check_journal(const char *verdict, const struct tsp_config *pol,
 	fields[7] = b;
 	fields[8] = nb;
 	fields[9] = sites;
-	err = tsp_journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields,
+	err = journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields,
 			       nreg ? 10 : 9);
 	if (err)
 		fprintf(stderr, "teeshm-trace: journal: %s (verdict not "
@@ -1783,7 +1758,7 @@ static int live_report(int argc, char **argv, bool is_check)
 	else
 		verdict = "PASS";
 	if (json) {
-		jw_init(&w, stdout, false);
+		jw_init(&w, stdout);
 		jw_obj_begin(&w);
 		if (is_check) {
 			jw_kstr(&w, "verdict", verdict);
@@ -1819,19 +1794,12 @@ static int live_report(int argc, char **argv, bool is_check)
 			continue;
 		snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
 		if (json) {
-			const char *names[16];
-			uint32_t k, nn = tse_flags_each(cf, names, 16);
-
 			jw_obj_begin(&w);
 			jw_kid(&w, "id", rows[i].shm);
 			jw_kid(&w, "cookie_id", l->cookie ? l->cookie :
 							    rows[i].shm);
 			jw_ku64(&w, "size", l->size);
-			jw_key(&w, "flags");
-			jw_arr_begin(&w);
-			for (k = 0; k < nn; k++)
-				jw_str(&w, names[k]);
-			jw_arr_end(&w);
+			tse_flags_json(&w, cf);
 			jw_kstr(&w, "state", reg ? "registered" : "allocated");
 			if (l->orphaned)
 				jw_kbool(&w, "orphaned", true);

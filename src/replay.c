@@ -16,17 +16,9 @@
 
 static void json_buf(struct jw *w, const struct tse_buf *b)
 {
-	const char *names[16];
-	uint32_t i, n;
-
 	jw_khex(w, "shm", b->shm);
 	jw_ku64(w, "size", b->size);
-	jw_key(w, "flags");
-	jw_arr_begin(w);
-	n = tse_flags_each(b->flags, names, 16);
-	for (i = 0; i < n; i++)
-		jw_str(w, names[i]);
-	jw_arr_end(w);
+	tse_flags_json(w, b->flags);
 	if (b->registered || b->cookie)
 		jw_khex(w, "cookie", b->cookie);
 	if (b->pid >= 0)
@@ -101,7 +93,7 @@ int report_engine(FILE *f, const struct tse_engine *e, bool json,
 			nviol++;
 
 	if (json) {
-		jw_init(&w, f, false);
+		jw_init(&w, f);
 		jw_obj_begin(&w);
 		if (source)
 			jw_kstr(&w, "source", source);

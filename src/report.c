@@ -268,7 +268,7 @@ int cmd_last_kexec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (json) {
-		jw_init(&w, stdout, false);
+		jw_init(&w, stdout);
 		jw_obj_begin(&w);
 		jw_kstr(&w, "kind", r.kind);
 		jw_kstr(&w, "source", path);
@@ -342,7 +342,7 @@ int verify_engine(const struct tse_engine *e, bool json, const char *source)
 	struct jw w;
 
 	if (json) {
-		jw_init(&w, stdout, false);
+		jw_init(&w, stdout);
 		jw_obj_begin(&w);
 		jw_kstr(&w, "source", source);
 		jw_key(&w, "invariants");

@@ -428,7 +428,7 @@ const char *tse_finding_name(int kind)
 static int note_details(struct tse_engine *e, struct rec *b,
 			const struct tse_event *ev)
 {
-	char comm[TSE_COMM_LEN];
+	char comm[TEESHM_COMM_LEN];
 
 	if (ev->has_size)
 		b->size = ev->size;
@@ -612,15 +612,15 @@ int tse_feed(struct tse_engine *e, const struct tse_event *ev)
 {
 	e->st.events++;
 	switch (ev->type) {
-	case TSE_ALLOC:
+	case TEESHM_EV_ALLOC:
 		return on_alloc(e, ev);
-	case TSE_REGISTER:
+	case TEESHM_EV_REGISTER:
 		return on_register(e, ev);
-	case TSE_UNREGISTER:
+	case TEESHM_EV_UNREGISTER:
 		return on_unregister(e, ev);
-	case TSE_FREE:
+	case TEESHM_EV_FREE:
 		return on_free(e, ev);
-	case TSE_KEXEC:
+	case TEESHM_EV_KEXEC:
 		return on_kexec(e, ev);
 	}
 	e->st.events--;
@@ -689,11 +689,6 @@ size_t tse_findings(const struct tse_engine *e, const struct tse_finding **out)
 {
 	*out = e->finds;
 	return e->nfinds;
-}
-
-size_t tse_kexec_count(const struct tse_engine *e)
-{
-	return e->st.kexecs;
 }
 
 size_t tse_orphans(const struct tse_engine *e, const struct tse_buf **out)
