@@ -34,7 +34,7 @@ static void usage(FILE *f, const struct cli_verb *verbs, size_t n)
 		"  -v, --verbose      say which probes attached, and why not\n"
 		"  -k, --id-key HEX   32 hex digits: key of the hashed buffer ids in\n"
 		"                     JSON output and the kexec console report\n"
-		"                     (default: random per run)\n"
+		"                     (default: random, made once per boot)\n"
 		"  -b, --btf FILE     BTF with struct tee_shm for kernels whose\n"
 		"                     tee.ko has none (5.10); default\n"
 		"                     /usr/lib/teeshm-trace/btf/RELEASE.btf if present\n"

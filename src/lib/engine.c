@@ -675,12 +675,3 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 		st->registered_bytes += e->orphans[i].size;
 	}
 }
-
-size_t tse_buf_mem(void)
-{
-	/*
-	 * per live buffer: a record + two index slots (load 1/2, just
-	 * grown); beyond that, at most two chunks of records in all
-	 */
-	return sizeof(struct rec) + 2 * sizeof(struct islot);
-}

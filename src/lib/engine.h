@@ -154,7 +154,4 @@ struct tse_stats {
 };
 void tse_get_stats(const struct tse_engine *e, struct tse_stats *st);
 
-/* Upper bound of user-space bytes per live buffer (benchmarks). */
-size_t tse_buf_mem(void);
-
 #endif /* TEESHM_ENGINE_H */
