@@ -52,6 +52,14 @@ int usage_error(const char *text, const char *msg)
 	return EXIT_USAGE;
 }
 
+int usage_help_or_error(int c, const char *text)
+{
+	if (c != 'h')
+		return usage_error(text, NULL);
+	fputs(text, stdout);
+	return EXIT_CLEAN;
+}
+
 int cli_main(const struct cli_verb *verbs, size_t n, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -35,5 +35,13 @@ int cli_main(const struct cli_verb *verbs, size_t n, int argc, char **argv);
 
 /* Print msg (if any) and usage on stderr; returns EXIT_USAGE. */
 int usage_error(const char *usage, const char *msg);
+/*
+ * The end of a verb's option switch: c is 'h' (--help: usage on stdout,
+ * EXIT_CLEAN) or an option the verb does not take (a usage error).
+ */
+int usage_help_or_error(int c, const char *usage);
+
+/* A verb's option parser's "no exit code: go on". */
+#define CLI_GO_ON (-1)
 
 #endif /* TEESHM_CLI_H */

@@ -364,11 +364,8 @@ int cmd_export(const struct cli *cli, int argc, char **argv)
 		case 'l':
 			listen_arg = optarg;
 			break;
-		case 'h':
-			fputs(export_usage, stdout);
-			return EXIT_CLEAN;
 		default:
-			return usage_error(export_usage, NULL);
+			return usage_help_or_error(c, export_usage);
 		}
 	}
 	if (optind != argc) {

@@ -127,11 +127,8 @@ int cmd_last_kexec(const struct cli *cli, int argc, char **argv)
 		case 'f':
 			path = optarg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_CLEAN;
 		default:
-			return usage_error(usage, NULL);
+			return usage_help_or_error(c, usage);
 		}
 	}
 	if (optind != argc)

@@ -197,6 +197,25 @@ static int report_engine(FILE *f, const struct tse_engine *e, bool json)
 	return v.nviol || v.ns ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
+/* Both verbs' options: [--json] [--help].  CLI_GO_ON, or the exit code. */
+static int json_opt(int argc, char **argv, const char *usage, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c != 'j')
+			return usage_help_or_error(c, usage);
+		*json = true;
+	}
+	return CLI_GO_ON;
+}
+
 /* The trace at path, or EXIT_USAGE after its message. */
 static int load(const char *path, struct tse_engine **e)
 {
@@ -228,29 +247,14 @@ static char outbuf[1 << 20];
 
 int cmd_replay(const struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct tse_engine *e;
 	bool json = false;
-	int c, ret;
+	int ret;
 
 	(void)cli;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(replay_usage, stdout);
-			return EXIT_CLEAN;
-		default:
-			return usage_error(replay_usage, NULL);
-		}
-	}
+	ret = json_opt(argc, argv, replay_usage, &json);
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (optind != argc - 1)
 		return usage_error(replay_usage, optind >= argc ?
 				   "replay: missing FILE" :
@@ -336,11 +340,6 @@ static int verify_engine(const struct tse_engine *e, bool json,
 
 int cmd_verify(const struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char usage[] =
 		"Usage: teeshm-trace verify [--json] FILE\n"
 		"\n"
@@ -356,22 +355,12 @@ int cmd_verify(const struct cli *cli, int argc, char **argv)
 	struct tse_engine *e;
 	bool json = false;
 	const char *path;
-	int c, ret;
+	int ret;
 
 	(void)cli;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_CLEAN;
-		default:
-			return usage_error(usage, NULL);
-		}
-	}
+	ret = json_opt(argc, argv, usage, &json);
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (optind != argc - 1)
 		return usage_error(usage, "verify: exactly one FILE");
 	path = argv[optind];

@@ -71,8 +71,6 @@ struct tally {
 	uint64_t now;		/* boot-clock ns of the reading: ages */
 };
 
-#define GO_ON (-1)
-
 static const char *policy_name(const struct tsp_config *pol)
 {
 	return pol->policy == TSP_WARN ? "warn" : "block";
@@ -91,7 +89,7 @@ static int load_policy(struct report_opts *o, const char *conf,
 		return EXIT_USAGE;
 	}
 	if (!policy)
-		return GO_ON;
+		return CLI_GO_ON;
 	if (!strcmp(policy, "warn"))
 		o->pol.policy = TSP_WARN;
 	else if (!strcmp(policy, "block"))
@@ -99,10 +97,10 @@ static int load_policy(struct report_opts *o, const char *conf,
 	else
 		return usage_error(check_usage,
 				   "--policy: expected warn or block");
-	return GO_ON;
+	return CLI_GO_ON;
 }
 
-/* GO_ON, or the exit code (--help, a usage or policy error). */
+/* CLI_GO_ON, or the exit code (--help, a usage or policy error). */
 static int parse_opts(struct report_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -143,11 +141,8 @@ static int parse_opts(struct report_opts *o, int argc, char **argv)
 				return usage_error(usage, NULL);
 			o->all = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_CLEAN;
 		default:
-			return usage_error(usage, NULL);
+			return usage_help_or_error(c, usage);
 		}
 	}
 	if (optind != argc)
@@ -205,85 +200,68 @@ static uint64_t age_ns(const struct teeshm_live *l, uint64_t now)
 	return now > l->ts_ns ? now - l->ts_ns : 0;
 }
 
-static void print_json(const struct report_opts *o, const struct tally *n,
-		       const struct live_table *t, const struct kenv *env,
-		       const struct id_key *key)
+/* The JSON object up to its "buffers" array, opened. */
+static void json_head(struct jw *w, const struct report_opts *o,
+		      const struct tally *n, const struct live_table *t)
 {
-	struct jw w;
-	int i;
-
-	jw_init(&w, stdout);
-	jw_obj_begin(&w);
+	jw_init(w, stdout);
+	jw_obj_begin(w);
 	if (o->check) {
-		jw_kstr(&w, "verdict", n->verdict);
-		jw_kstr(&w, "policy", policy_name(&o->pol));
-		jw_ku64(&w, "allowed", n->nreg - n->nblock);
+		jw_kstr(w, "verdict", n->verdict);
+		jw_kstr(w, "policy", policy_name(&o->pol));
+		jw_ku64(w, "allowed", n->nreg - n->nblock);
 	}
-	jw_ku64(&w, "registered", n->nreg);
-	jw_ku64(&w, "registered_bytes", n->bytes);
-	jw_ku64(&w, "priv_registered", n->npriv);
-	jw_ku64(&w, "orphaned", n->norphan);
-	jw_ku64(&w, "tracked", t->n - n->norphan);
-	jw_ku64(&w, "lost_events", n->lost);
-	jw_ku64(&w, "untracked_live_full", n->full);
-	jw_ku64(&w, "probe_misses", n->missed);
-	jw_ku64(&w, "stale_entries", n->stale);
-	jw_key(&w, "buffers");
-	jw_arr_begin(&w);
-	for (i = 0; i < t->n; i++) {
-		const struct live_row *r = &t->rows[i];
-		const struct teeshm_live *l = &r->v;
-		bool reg = l->state == TEESHM_LIVE_REGISTERED;
-
-		if (!reg && !o->all)
-			continue;
-		jw_obj_begin(&w);
-		id_key_json(&w, "id", key, r->shm);
-		id_key_json(&w, "cookie_id", key, l->cookie ? l->cookie : r->shm);
-		jw_ku64(&w, "size", l->size);
-		tse_flags_json(&w, tse_flags_decode(l->flags, env->flags_gen));
-		jw_kstr(&w, "state", reg ? "registered" : "allocated");
-		if (l->orphaned)
-			jw_kbool(&w, "orphaned", true);
-		jw_ku64(&w, "pid", l->pid);
-		jw_kstr(&w, "comm", l->comm);
-		if (r->caller[0])
-			jw_kstr(&w, "caller", r->caller);
-		jw_ku64(&w, "age_ns", age_ns(l, n->now));
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	jw_obj_end(&w);
-	jw_end_line(&w);
+	jw_ku64(w, "registered", n->nreg);
+	jw_ku64(w, "registered_bytes", n->bytes);
+	jw_ku64(w, "priv_registered", n->npriv);
+	jw_ku64(w, "orphaned", n->norphan);
+	jw_ku64(w, "tracked", t->n - n->norphan);
+	jw_ku64(w, "lost_events", n->lost);
+	jw_ku64(w, "untracked_live_full", n->full);
+	jw_ku64(w, "probe_misses", n->missed);
+	jw_ku64(w, "stale_entries", n->stale);
+	jw_key(w, "buffers");
+	jw_arr_begin(w);
 }
 
-static void print_rows(const struct report_opts *o, const struct tally *n,
-		       const struct live_table *t, const struct kenv *env,
-		       bool verbose)
+static void row_json(struct jw *w, const struct live_row *r, uint32_t flags,
+		     const struct id_key *key, uint64_t now)
 {
+	const struct teeshm_live *l = &r->v;
+
+	jw_obj_begin(w);
+	id_key_json(w, "id", key, r->shm);
+	id_key_json(w, "cookie_id", key, l->cookie ? l->cookie : r->shm);
+	jw_ku64(w, "size", l->size);
+	tse_flags_json(w, flags);
+	jw_kstr(w, "state", l->state == TEESHM_LIVE_REGISTERED ? "registered" :
+							       "allocated");
+	if (l->orphaned)
+		jw_kbool(w, "orphaned", true);
+	jw_ku64(w, "pid", l->pid);
+	jw_kstr(w, "comm", l->comm);
+	if (r->caller[0])
+		jw_kstr(w, "caller", r->caller);
+	jw_ku64(w, "age_ns", age_ns(l, now));
+	jw_obj_end(w);
+}
+
+static void row_line(const struct live_row *r, uint32_t flags, uint64_t now,
+		     bool verbose)
+{
+	const struct teeshm_live *l = &r->v;
 	char fl[160], owner[40];
-	int i;
 
-	for (i = 0; i < t->n; i++) {
-		const struct live_row *r = &t->rows[i];
-		const struct teeshm_live *l = &r->v;
-		bool reg = l->state == TEESHM_LIVE_REGISTERED;
-
-		if (!reg && !o->all)
-			continue;
-		snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
-		printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s %-16s %8.1f "
-		       "%s", r->shm, l->size,
-		       tse_flags_str(tse_flags_decode(l->flags, env->flags_gen),
-				     fl, sizeof(fl)),
-		       l->orphaned ? "orphaned" : reg ? "registered" :
-		       "allocated", owner, age_ns(l, n->now) / 1e9,
-		       r->caller[0] ? r->caller : "-");
-		if (verbose)
-			printf(" (ret ip 0x%" PRIx64 ", stack %d)",
-			       l->caller_ip, l->stack_id);
-		putchar('\n');
-	}
+	snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
+	printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s %-16s %8.1f %s",
+	       r->shm, l->size, tse_flags_str(flags, fl, sizeof(fl)),
+	       l->orphaned ? "orphaned" :
+	       l->state == TEESHM_LIVE_REGISTERED ? "registered" : "allocated",
+	       owner, age_ns(l, now) / 1e9, r->caller[0] ? r->caller : "-");
+	if (verbose)
+		printf(" (ret ip 0x%" PRIx64 ", stack %d)", l->caller_ip,
+		       l->stack_id);
+	putchar('\n');
 }
 
 static const char *plural(uint64_t n)
@@ -329,15 +307,38 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 		       n->lost, n->full, n->missed);
 }
 
-static void print_human(const struct report_opts *o, const struct tally *n,
-			const struct live_table *t, const struct kenv *env,
-			bool verbose)
+/* The table (the buffers registered, or all), then the verdict or totals. */
+static void print_report(const struct report_opts *o, const struct tally *n,
+			 const struct live_table *t, const struct kenv *env,
+			 const struct id_key *key, bool verbose)
 {
-	if (!o->check || n->nreg)
+	struct jw w;
+	uint32_t flags;
+	int i;
+
+	if (o->json)
+		json_head(&w, o, n, t);
+	else if (!o->check || n->nreg)
 		printf("%-18s %8s %-22s %-10s %-16s %8s %s\n", "shm", "size",
 		       "flags", "state", "owner", "age_s", "allocation site");
-	print_rows(o, n, t, env, verbose);
-	print_summary(o, n, t);
+	for (i = 0; i < t->n; i++) {
+		const struct live_row *r = &t->rows[i];
+
+		if (r->v.state != TEESHM_LIVE_REGISTERED && !o->all)
+			continue;
+		flags = tse_flags_decode(r->v.flags, env->flags_gen);
+		if (o->json)
+			row_json(&w, r, flags, key, n->now);
+		else
+			row_line(r, flags, n->now, verbose);
+	}
+	if (o->json) {
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		jw_end_line(&w);
+	} else {
+		print_summary(o, n, t);
+	}
 }
 
 /*
@@ -414,7 +415,7 @@ static int live_report(const struct cli *cli, bool check, int argc,
 	int ret;
 
 	ret = parse_opts(&o, argc, argv);
-	if (ret != GO_ON)
+	if (ret != CLI_GO_ON)
 		return ret;
 	if (kenv_init(&env, cli->btf))
 		return EXIT_USAGE;
@@ -427,10 +428,7 @@ static int live_report(const struct cli *cli, bool check, int argc,
 	live_table_sites(&t, env.ks, o.all);
 	count(&n, &t, &env, &o.pol);
 	n.now = now;
-	if (o.json)
-		print_json(&o, &n, &t, &env, &key);
-	else
-		print_human(&o, &n, &t, &env, cli->verbose);
+	print_report(&o, &n, &t, &env, &key, cli->verbose);
 	if (o.check && o.journal)
 		check_journal(&o.pol, &n, &t);
 	live_table_free(&t);

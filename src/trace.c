@@ -128,8 +128,6 @@ static char rec_buf[1 << 16], out_buf[1 << 16];
 
 /* ------------------------------------------------------------ options */
 
-#define GO_ON (-1)
-
 /* An unsigned number, all of arg; false if not one. */
 static bool number(const char *arg, unsigned long *v)
 {
@@ -140,7 +138,7 @@ static bool number(const char *arg, unsigned long *v)
 	return !errno && !*end;
 }
 
-/* GO_ON, or the exit code (--help, a usage error). */
+/* CLI_GO_ON, or the exit code (--help, a usage error). */
 static int parse_opts(struct trace_opts *o, const char *usage, int argc,
 		      char **argv)
 {
@@ -198,11 +196,8 @@ static int parse_opts(struct trace_opts *o, const char *usage, int argc,
 				return usage_error(usage,
 					"--duration: expected whole seconds > 0");
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_CLEAN;
 		default:
-			return usage_error(usage, NULL);
+			return usage_help_or_error(c, usage);
 		}
 	}
 	if (optind != argc)
@@ -210,10 +205,10 @@ static int parse_opts(struct trace_opts *o, const char *usage, int argc,
 	if (o->quiet && o->json)
 		return usage_error(usage, "--quiet prints no events: "
 				   "--json has nothing to format");
-	return GO_ON;
+	return CLI_GO_ON;
 }
 
-/* What is refused before anything is touched: GO_ON, or EXIT_USAGE. */
+/* What is refused before anything is touched: CLI_GO_ON, or EXIT_USAGE. */
 static int preflight(const struct trace_opts *o)
 {
 	if (o->out && !access(o->out, F_OK)) {
@@ -228,7 +223,7 @@ static int preflight(const struct trace_opts *o)
 			getenv("TEESHM_MAXACTIVE"));
 		return EXIT_USAGE;
 	}
-	return GO_ON;
+	return CLI_GO_ON;
 }
 
 /* -------------------------------------------------------------- setup */
@@ -575,9 +570,9 @@ static int trace_main(const struct cli *cli, bool agent, int argc,
 	int ret;
 
 	ret = parse_opts(&o, agent ? agent_usage : trace_usage, argc, argv);
-	if (ret == GO_ON)
+	if (ret == CLI_GO_ON)
 		ret = preflight(&o);
-	if (ret == GO_ON)
+	if (ret == CLI_GO_ON)
 		ret = trace_run(cli, &o);
 	return ret;
 }
