@@ -135,7 +135,8 @@ int cmd_last_kexec(const struct cli *cli, int argc, char **argv)
 		return usage_error(usage, "last-kexec: unexpected argument");
 	err = read_report(&r, path, &source, chosen, sizeof(chosen));
 	if (err) {
-		fprintf(stderr, "teeshm-trace: %s: %s\n", source, strerror(-err));
+		fprintf(stderr, "teeshm-trace: %s: %s\n", source,
+			strerror(-err));
 		kx_free(&r);
 		return EXIT_USAGE;
 	}

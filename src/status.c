@@ -297,7 +297,8 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 	if (n->norphan && !o->check)
 		printf("%d of them orphaned: released by the kernel while "
 		       "registered, the secure world holds %s until it "
-		       "reboots\n", n->norphan, n->norphan == 1 ? "it" : "them");
+		       "reboots\n", n->norphan,
+		       n->norphan == 1 ? "it" : "them");
 	/* (an UNKNOWN verdict has said it already) */
 	if ((n->lost || n->full || n->missed) &&
 	    !(o->check && !strcmp(n->verdict, "UNKNOWN")))

@@ -389,7 +389,8 @@ static int poll_init(struct tracer *t)
 		fprintf(stderr, "teeshm-trace: tracing (%d probes, %s flag "
 			"layout); Ctrl-C to stop\n",
 			t->resumed ? t->nresumed : t->loader.nlinks,
-			t->env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" : "5.18+");
+			t->env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" :
+							     "5.18+");
 	sig.data.fd = t->sigfd;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0 ||

@@ -20,7 +20,7 @@
 /*
  * struct tee_shm's layout: tee.ko's own BTF (5.11+), else --btf FILE, else
  * TEESHM_BTF_DIR/RELEASE.btf if present, else none (5.10 without help:
- * pairing from arguments, see the man page).  0, or an exit code.
+ * pairing from arguments, see the man page).  0, or -1 after a message.
  */
 static int find_btf(struct kenv *env, const char *btf)
 {

@@ -18,7 +18,7 @@ struct kenv {
 	bool release_old;	/* tee_shm_release is a symbol */
 	/* where struct tee_shm's layout comes from */
 	bool module_btf;	/* /sys/kernel/btf/tee */
-	char btf_path[256];	/* external BTF (--btf, or the per-release file) */
+	char btf_path[256];	/* external BTF: --btf, or the release's */
 };
 
 /*

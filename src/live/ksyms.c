@@ -23,7 +23,7 @@ struct ksyms {
 	size_t nblocks;
 	char *cur;
 	size_t left;
-	bool visible;		/* not all zero (kptr_restrict, no CAP_SYSLOG) */
+	bool visible;		/* not all 0 (kptr_restrict, no CAP_SYSLOG) */
 };
 
 static const char *store(struct ksyms *ks, const char *s, size_t len)

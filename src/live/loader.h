@@ -21,8 +21,8 @@ struct teeshm_bpf;
 
 struct loader_opts {
 	unsigned long max_buffers;	/* live-table capacity */
-	unsigned long ring_size;	/* event ring buffer bytes, 0: default */
-	unsigned long latency_ms;	/* wake the reader per batch of this age */
+	unsigned long ring_size;	/* ring buffer bytes, 0: default */
+	unsigned long latency_ms;	/* wake the reader at this age */
 	bool console;			/* kexec report on the console */
 	bool agent;			/* links pinned: they outlive us */
 	bool verbose;

@@ -15,6 +15,7 @@
 #include "teeshm_event.h"
 
 struct bpf_link;
+struct ksyms;
 struct teeshm_bpf;
 
 #define TEESHM_PIN_DIR	"/sys/fs/bpf/teeshm"

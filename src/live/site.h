@@ -32,7 +32,7 @@ void site_find(int stacks_fd, const struct ksyms *ks, int stack_id,
 struct site_cache {
 	struct kenv *env;	/* its kallsyms are reloaded as modules come */
 	int stacks_fd;		/* the stack map, -1 until there is one */
-	unsigned long modules_sum;	/* of /proc/modules, at the ksyms load */
+	unsigned long modules_sum;	/* /proc/modules at the ksyms load */
 	uint32_t ks_gen;		/* generation of env->ks */
 	bool ks_checked;		/* modules looked at in this batch */
 	struct site {
