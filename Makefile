@@ -8,6 +8,18 @@
 #   make testbed-test    -> the testbed scenarios only
 #   make install         -> PREFIX (/usr/local), DESTDIR honoured
 
+# V=1 shows every command; quiet by default (one line per step)
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
+
 HOSTARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 ARCH ?= $(HOSTARCH)
 
@@ -31,7 +43,9 @@ LLVM_STRIP ?= $(shell command -v llvm-strip-16 || command -v llvm-strip || echo 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-Iinclude -Isrc -Isrc/lib -I$(OUT)
+	-Iinclude -Isrc -Isrc/live -Isrc/lib -I$(OUT)
+# each object's own header dependencies, written beside it (.d)
+DEPFLAGS = -MMD -MP
 CFLAGS ?=
 CFLAGS += $(CFLAGS_BASE) -DTEESHM_VERSION='"$(VERSION)"'
 LDFLAGS ?=
@@ -47,8 +61,8 @@ LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 LIB_OBJS := $(patsubst src/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
 LIB := $(OUT)/libteeshm.a
 
-# The command line (verbs, live tracing, sinks).
-CLI_SRCS := $(sort $(wildcard src/*.c))
+# The command line: the verbs (src/) above the live-side modules (src/live/).
+CLI_SRCS := $(sort $(wildcard src/*.c src/live/*.c))
 CLI_OBJS := $(patsubst src/%.c,$(OUT)/cli/%.o,$(CLI_SRCS))
 
 BPF_SRC := bpf/teeshm.bpf.c
@@ -62,30 +76,36 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 all: $(OUT)/teeshm-trace
 
-$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h include/*.h) | $(OUT)/lib
-	$(CC) $(CFLAGS) -c $< -o $@
+$(OUT)/lib/%.o: src/lib/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
-$(OUT)/lib $(OUT)/cli:
-	mkdir -p $@
-
-$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/teeshm_event.h $(VMLINUX) | $(OUT)/cli
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 \
-		-Iinclude -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
-	$(LLVM_STRIP) -g $@
+$(BPF_OBJ): $(BPF_SRC) $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 \
+		-Iinclude -Ivmlinux/$(ARCH) -Ibpf $(DEPFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name teeshm_bpf > $@.tmp
-	mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name teeshm_bpf > $@
 
-$(OUT)/cli/%.o: src/%.c $(SKEL) $(wildcard src/*.h src/lib/*.h include/*.h) | $(OUT)/cli
-	$(CC) $(CFLAGS) -c $< -o $@
+# (the skeleton first: the .d files know who includes it after one build)
+$(OUT)/cli/%.o: src/%.c | $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/teeshm-trace: $(CLI_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
 
 # ---------------------------------------------------------------- tests
 # Unit tests (cmocka) run natively with ASan/UBSan over the engine library.
@@ -95,13 +115,15 @@ UT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UT_BINS := $(patsubst tests/unit/%.c,$(UT_OUT)/%,$(UT_SRCS))
 UT_LIB_OBJS := $(patsubst src/lib/%.c,$(UT_OUT)/lib/%.o,$(LIB_SRCS))
 
-$(UT_OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h include/*.h)
-	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_BASE) $(SAN) -c $< -o $@
+$(UT_OUT)/lib/%.o: src/lib/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(CFLAGS_BASE) $(SAN) $(DEPFLAGS) -c $< -o $@
 
-$(UT_OUT)/test_%: tests/unit/test_%.c $(UT_LIB_OBJS) $(wildcard tests/unit/*.h)
-	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(UT_LIB_OBJS) -lcmocka
+$(UT_OUT)/test_%: tests/unit/test_%.c $(UT_LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(CFLAGS_BASE) $(SAN) $(DEPFLAGS) -Itests/unit -o $@ $< $(UT_LIB_OBJS) -lcmocka
 
 .SECONDARY:
 
@@ -127,9 +149,12 @@ export-test: build/teeshm-trace
 # libFuzzer over the JSONL reader/writer and the engine (clang)
 FUZZ_CC ?= $(shell command -v clang-16 || command -v clang)
 FUZZ_RUNS ?= 200000
-build/fuzz/fuzz_jsonl: tests/fuzz/fuzz_jsonl.c $(LIB_SRCS) $(wildcard src/lib/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc/lib \
+# (several sources in one command: the headers are listed by hand)
+LIB_HDRS := $(wildcard src/lib/*.h include/*.h)
+build/fuzz/fuzz_jsonl: tests/fuzz/fuzz_jsonl.c $(LIB_SRCS) $(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc/lib \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRCS)
 
@@ -186,9 +211,10 @@ bench: all build/bench/memory
 	bench/overhead.sh
 
 # user-space bytes per tracked buffer (the kernel's: bench/overhead.sh)
-build/bench/memory: bench/memory.c $(LIB_SRCS) $(wildcard src/lib/*.h)
-	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_BASE) -Isrc/lib -o $@ bench/memory.c $(LIB_SRCS)
+build/bench/memory: bench/memory.c $(LIB_SRCS) $(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc $(CFLAGS_BASE) -o $@ bench/memory.c $(LIB_SRCS)
 
 bench-fuzz: build/fuzz/fuzz_jsonl
 	bench/fuzz.sh build/fuzz/fuzz_jsonl 10000000
@@ -221,3 +247,7 @@ install: $(OUT)/teeshm-trace
 
 clean:
 	rm -rf build
+
+# the header dependencies the compiler wrote (none before the first build)
+-include $(wildcard $(OUT)/lib/*.d $(OUT)/cli/*.d $(OUT)/cli/*/*.d $(OUT)/*.d \
+	$(UT_OUT)/*.d $(UT_OUT)/lib/*.d)

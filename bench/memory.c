@@ -48,10 +48,10 @@ int main(void)
 			ev.flags = TSE_F_DYNAMIC | TSE_F_POOL;
 			strcpy(ev.comm, "teeshm-client");
 			strcpy(ev.caller, "tee_ioctl+0xd0 [tee]");
-			ev.type = TSE_ALLOC;
+			ev.type = TEESHM_EV_ALLOC;
 			if (tse_feed(e, &ev))
 				return 1;
-			ev.type = TSE_REGISTER;
+			ev.type = TEESHM_EV_REGISTER;
 			if (tse_feed(e, &ev))
 				return 1;
 		}

@@ -61,8 +61,6 @@ enum teeshm_api {
 	TEESHM_API_OPTEE_UNREGISTER,	/* optee_shm_unregister (SMC ABI) */
 	TEESHM_API_FFA_REGISTER,	/* optee_ffa_shm_register */
 	TEESHM_API_FFA_UNREGISTER,	/* optee_ffa_shm_unregister */
-	TEESHM_API_SUPP_REGISTER,	/* optee_*shm_register_supp */
-	TEESHM_API_SUPP_UNREGISTER,	/* optee_*shm_unregister_supp */
 	TEESHM_API_SHM_RELEASE,		/* tee_shm_release (return) */
 	TEESHM_API_KEXEC,		/* machine_kexec */
 	TEESHM_API__MAX,

@@ -1,31 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * main.c - teeshm-trace entry point: global options and the verb table.
+ * main.c - teeshm-trace: the verb table.
  */
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cli.h"
-#include "export.h"
-#include "live.h"
-#include "replay.h"
-#include "report.h"
+#include "verbs.h"
 
-#ifndef TEESHM_VERSION
-#define TEESHM_VERSION "0.1"
-#endif
-
-bool verbose;
-
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct verb verbs[] = {
+static const struct cli_verb verbs[] = {
 	{ "trace", cmd_trace, "stream TEE shm events live; -o records a trace" },
 	{ "agent", cmd_agent, "always-on tracer: probes and live table stay pinned" },
 	{ "status", cmd_status, "buffers registered with the secure world now" },
@@ -38,104 +18,7 @@ static const struct verb verbs[] = {
 	{ "export", cmd_export, "metrics: Prometheus textfile, JSON lines, /metrics" },
 };
 
-#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
-
-static void usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f,
-		"Usage: teeshm-trace [--verbose] [--id-key HEX] [--btf FILE] VERB [OPTIONS]\n"
-		"       teeshm-trace --version | --help\n"
-		"\n"
-		"Trace TEE shared memory (struct tee_shm) through allocation,\n"
-		"registration with the secure world, release and kexec.\n"
-		"\n"
-		"Verbs:\n");
-	for (i = 0; i < N_VERBS; i++)
-		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f,
-		"\n"
-		"  VERB --help shows a verb's options.\n"
-		"\n"
-		"Global options:\n"
-		"  -v, --verbose      say which probes attached, and why not\n"
-		"  -k, --id-key HEX   32 hex digits: key of the hashed buffer ids in\n"
-		"                     JSON output and the kexec console report\n"
-		"                     (default: random per run)\n"
-		"  -b, --btf FILE     BTF with struct tee_shm for kernels whose\n"
-		"                     tee.ko has none (5.10); default\n"
-		"                     /usr/lib/teeshm-trace/btf/RELEASE.btf if present\n"
-		"  -V, --version      print the version\n"
-		"  -h, --help         this text\n"
-		"\n"
-		"Exit: 0 clean, 1 findings, 2 usage or input error.\n");
-}
-
-int usage_error(const char *text, const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "teeshm-trace: %s\n", msg);
-	fputs(text, stderr);
-	return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "id-key", required_argument, NULL, 'k' },
-		{ "btf", required_argument, NULL, 'b' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	size_t i;
-	int c;
-
-	/* '+': stop at the verb, its options are its own */
-	while ((c = getopt_long(argc, argv, "+vk:b:Vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			verbose = true;
-			break;
-		case 'k':
-			if (live_set_id_key(optarg)) {
-				fprintf(stderr, "teeshm-trace: --id-key: expected "
-					"32 hex digits, got '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'b':
-			live_set_btf(optarg);
-			break;
-		case 'V':
-			printf("teeshm-trace %s\n", TEESHM_VERSION);
-			return EXIT_CLEAN;
-		case 'h':
-			usage(stdout);
-			return EXIT_CLEAN;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "teeshm-trace: missing VERB\n");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[optind], "help")) {
-		usage(stdout);
-		return EXIT_CLEAN;
-	}
-	for (i = 0; i < N_VERBS; i++) {
-		if (!strcmp(argv[optind], verbs[i].name)) {
-			/* the verb sees argv[0] = its own name */
-			return verbs[i].fn(argc - optind, argv + optind);
-		}
-	}
-	fprintf(stderr, "teeshm-trace: unknown verb '%s' (try --help)\n",
-		argv[optind]);
-	return EXIT_USAGE;
+	return cli_main(verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

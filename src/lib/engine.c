@@ -16,13 +16,7 @@
 #include <string.h>
 
 #include "engine.h"
-
-struct strtab {			/* interned strings; id 0 is "" */
-	char **v;		/* id - 1 -> string */
-	uint32_t *idx;		/* open-addressing index: ids */
-	size_t n, cap, icap;
-	uint32_t last;		/* id interned last: often the next one */
-};
+#include "strtab.h"
 
 /*
  * One live buffer: struct tse_buf with comm and caller as ids in the
@@ -119,88 +113,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	*p = np;
 	*cap = ncap;
 	return 0;
-}
-
-/* ------------------------------------------------------------ strings */
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int strtab_rehash(struct strtab *t, size_t icap)
-{
-	uint32_t *ni = calloc(icap, sizeof(*ni));
-	size_t i, j;
-
-	if (!ni)
-		return -ENOMEM;
-	for (i = 0; i < t->n; i++) {
-		j = str_hash(t->v[i]) & (icap - 1);
-		while (ni[j])
-			j = (j + 1) & (icap - 1);
-		ni[j] = i + 1;
-	}
-	free(t->idx);
-	t->idx = ni;
-	t->icap = icap;
-	return 0;
-}
-
-/* The id of s (0 for ""), interned if new; 0 and -ENOMEM when it fails. */
-static int strtab_intern(struct strtab *t, const char *s, uint32_t *id)
-{
-	size_t j;
-	char *c;
-
-	*id = 0;
-	if (!s || !*s)
-		return 0;
-	if (t->last && !strcmp(t->v[t->last - 1], s)) {
-		*id = t->last;
-		return 0;
-	}
-	if (t->n >= UINT32_MAX - 1)
-		return -ENOMEM;
-	if ((t->n + 1) * 2 > t->icap &&
-	    strtab_rehash(t, t->icap ? t->icap * 2 : 64))
-		return -ENOMEM;
-	j = str_hash(s) & (t->icap - 1);
-	while (t->idx[j]) {
-		if (!strcmp(t->v[t->idx[j] - 1], s)) {
-			*id = t->last = t->idx[j];
-			return 0;
-		}
-		j = (j + 1) & (t->icap - 1);
-	}
-	if (grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
-		return -ENOMEM;
-	c = strdup(s);
-	if (!c)
-		return -ENOMEM;
-	t->v[t->n] = c;
-	t->idx[j] = ++t->n;
-	*id = t->last = t->n;
-	return 0;
-}
-
-static inline const char *strtab_str(const struct strtab *t, uint32_t id)
-{
-	return id ? t->v[id - 1] : "";
-}
-
-static void strtab_free(struct strtab *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		free(t->v[i]);
-	free(t->v);
-	free(t->idx);
 }
 
 /* ------------------------------------------------------------- index */
@@ -428,7 +340,7 @@ const char *tse_finding_name(int kind)
 static int note_details(struct tse_engine *e, struct rec *b,
 			const struct tse_event *ev)
 {
-	char comm[TSE_COMM_LEN];
+	char comm[TEESHM_COMM_LEN];
 
 	if (ev->has_size)
 		b->size = ev->size;
@@ -612,15 +524,15 @@ int tse_feed(struct tse_engine *e, const struct tse_event *ev)
 {
 	e->st.events++;
 	switch (ev->type) {
-	case TSE_ALLOC:
+	case TEESHM_EV_ALLOC:
 		return on_alloc(e, ev);
-	case TSE_REGISTER:
+	case TEESHM_EV_REGISTER:
 		return on_register(e, ev);
-	case TSE_UNREGISTER:
+	case TEESHM_EV_UNREGISTER:
 		return on_unregister(e, ev);
-	case TSE_FREE:
+	case TEESHM_EV_FREE:
 		return on_free(e, ev);
-	case TSE_KEXEC:
+	case TEESHM_EV_KEXEC:
 		return on_kexec(e, ev);
 	}
 	e->st.events--;
@@ -689,11 +601,6 @@ size_t tse_findings(const struct tse_engine *e, const struct tse_finding **out)
 {
 	*out = e->finds;
 	return e->nfinds;
-}
-
-size_t tse_kexec_count(const struct tse_engine *e)
-{
-	return e->st.kexecs;
 }
 
 size_t tse_orphans(const struct tse_engine *e, const struct tse_buf **out)
@@ -767,13 +674,4 @@ void tse_get_stats(const struct tse_engine *e, struct tse_stats *st)
 		st->registered_now++;
 		st->registered_bytes += e->orphans[i].size;
 	}
-}
-
-size_t tse_buf_mem(void)
-{
-	/*
-	 * per live buffer: a record + two index slots (load 1/2, just
-	 * grown); beyond that, at most two chunks of records in all
-	 */
-	return sizeof(struct rec) + 2 * sizeof(struct islot);
 }

@@ -15,54 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Canonical, generation-independent flag bits.  Kernel bits are mapped onto
- * these by tse_flags_decode(); JSONL names are these names without the
- * TEE_SHM_ prefix.
- */
-enum tse_flag {
-	TSE_F_MAPPED = 1u << 0,
-	TSE_F_DMA_BUF = 1u << 1,
-	TSE_F_EXT_DMA_BUF = 1u << 2,
-	TSE_F_REGISTER = 1u << 3,
-	TSE_F_USER_MAPPED = 1u << 4,
-	TSE_F_POOL = 1u << 5,
-	TSE_F_KERNEL_MAPPED = 1u << 6,
-	TSE_F_PRIV = 1u << 7,
-	TSE_F_DYNAMIC = 1u << 8,
-};
+#include "flags.h"
+#include "teeshm_event.h"
 
-/* Map raw TEE_SHM_* bits of kernel generation gen (enum teeshm_flags_gen). */
-uint32_t tse_flags_decode(uint32_t raw, int gen);
-/* Name of one canonical flag bit, without prefix ("PRIV"), or NULL. */
-const char *tse_flag_name(uint32_t bit);
-/* Canonical bit for a name ("PRIV"), 0 if unknown. */
-uint32_t tse_flag_from_name(const char *name);
-uint32_t tse_flag_from_name_n(const char *name, size_t len);
-/* Names of the bits set in flags, in canonical order; returns the count. */
-uint32_t tse_flags_each(uint32_t flags, const char **names, size_t max);
-/* "DYNAMIC|POOL" (or "-" when empty) into buf; returns buf. */
-char *tse_flags_str(uint32_t flags, char *buf, size_t len);
-
-enum tse_type {
-	TSE_ALLOC = 1,
-	TSE_REGISTER,
-	TSE_UNREGISTER,
-	TSE_FREE,
-	TSE_KEXEC,
-};
-
-enum tse_kexec_kind {
-	TSE_KEXEC_NORMAL = 0,
-	TSE_KEXEC_CRASH = 1,
-};
-
-#define TSE_COMM_LEN	16
 #define TSE_CALLER_LEN	128
 
+/*
+ * One event, whatever its source; its vocabulary is the ABI's
+ * (teeshm_event.h), its flags are decoded (flags.h).
+ */
 struct tse_event {
 	uint64_t ts_ns;
-	int type;		/* enum tse_type */
+	int type;		/* enum teeshm_ev_type, but SNAPSHOT */
 	uint64_t shm;
 	uint64_t ctx;
 	uint64_t cookie;
@@ -70,9 +34,9 @@ struct tse_event {
 	uint32_t flags;		/* canonical TSE_F_* */
 	int32_t ret;		/* register/unregister: non-zero = failed */
 	int32_t pid;		/* -1 if unknown */
-	int kind;		/* enum tse_kexec_kind, on TSE_KEXEC */
+	int kind;		/* enum teeshm_kexec_kind, on a kexec */
 	bool has_size, has_flags, has_ctx, has_cookie;
-	char comm[TSE_COMM_LEN];	/* "" if unknown */
+	char comm[TEESHM_COMM_LEN];	/* "" if unknown */
 	char caller[TSE_CALLER_LEN];	/* allocation site, "" if unknown */
 };
 
@@ -106,7 +70,7 @@ struct tse_buf {
 	uint32_t generation;	/* incarnation of this address (address reuse) */
 	uint64_t ts_alloc_ns;
 	uint64_t ts_reg_ns;
-	char comm[TSE_COMM_LEN];
+	char comm[TEESHM_COMM_LEN];
 	const char *caller;	/* interned by the engine, "" if unknown */
 };
 
@@ -159,9 +123,6 @@ void tse_finish(struct tse_engine *e);
 /* Findings, in the order they were found. */
 size_t tse_findings(const struct tse_engine *e, const struct tse_finding **out);
 
-/* Number of kexec events seen. */
-size_t tse_kexec_count(const struct tse_engine *e);
-
 /*
  * Buffers registered at the last kexec event (a copy taken when it was fed),
  * sorted by shm.  Returns the count; *out valid until the next tse_feed().
@@ -192,8 +153,5 @@ struct tse_stats {
 	uint64_t orphans;	/* released while registered */
 };
 void tse_get_stats(const struct tse_engine *e, struct tse_stats *st);
-
-/* Upper bound of user-space bytes per live buffer (benchmarks). */
-size_t tse_buf_mem(void);
 
 #endif /* TEESHM_ENGINE_H */

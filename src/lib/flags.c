@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine.h"
+#include "flags.h"
+#include "json_writer.h"
 #include "teeshm_event.h"
 
 /* Raw bit -> canonical bit, per generation (include/linux/tee_drv.h). */
@@ -71,16 +72,6 @@ static const struct {
 
 #define N_FLAG_NAMES (sizeof(flag_names) / sizeof(flag_names[0]))
 
-const char *tse_flag_name(uint32_t bit)
-{
-	size_t i;
-
-	for (i = 0; i < N_FLAG_NAMES; i++)
-		if (flag_names[i].bit == bit)
-			return flag_names[i].name;
-	return NULL;
-}
-
 uint32_t tse_flag_from_name(const char *name)
 {
 	return tse_flag_from_name_n(name, strlen(name));
@@ -119,12 +110,14 @@ char *tse_flags_str(uint32_t flags, char *buf, size_t len)
 	return buf;
 }
 
-uint32_t tse_flags_each(uint32_t flags, const char **names, size_t max)
+void tse_flags_json(struct jw *w, uint32_t flags)
 {
-	size_t i, n = 0;
+	size_t i;
 
-	for (i = 0; i < N_FLAG_NAMES && n < max; i++)
+	jw_key(w, "flags");
+	jw_arr_begin(w);
+	for (i = 0; i < N_FLAG_NAMES; i++)
 		if (flags & flag_names[i].bit)
-			names[n++] = flag_names[i].name;
-	return n;
+			jw_strn(w, flag_names[i].name, flag_names[i].len);
+	jw_arr_end(w);
 }

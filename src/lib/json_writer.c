@@ -87,23 +87,11 @@ static inline void jw_done(struct jw *w)
 		jw_flush(w);
 }
 
-void jw_init(struct jw *w, FILE *f, bool pretty)
+void jw_init(struct jw *w, FILE *f)
 {
 	memset(w, 0, offsetof(struct jw, buf));	/* not the buffer */
 	w->f = f;
-	w->pretty = pretty;
 	w->first[0] = true;
-}
-
-static void indent(struct jw *w)
-{
-	int i;
-
-	if (!w->pretty)
-		return;
-	jw_putc(w, '\n');
-	for (i = 0; i < w->depth; i++)
-		jw_put(w, "  ", 2);
 }
 
 /* Separator before a value (or a key). */
@@ -115,8 +103,6 @@ static void pre_value(struct jw *w)
 	}
 	if (!w->first[w->depth])
 		jw_putc(w, ',');
-	if (w->depth)
-		indent(w);
 	w->first[w->depth] = false;
 }
 
@@ -131,12 +117,8 @@ static void open(struct jw *w, char c)
 
 static void close(struct jw *w, char c)
 {
-	bool empty = w->first[w->depth];
-
 	if (w->depth)
 		w->depth--;
-	if (!empty)
-		indent(w);
 	jw_putc(w, c);
 	jw_done(w);
 }
@@ -409,7 +391,7 @@ void jw_str(struct jw *w, const char *s)
 }
 
 /*
- * The usual key: compact output, a plain key of up to 16 bytes, room for
+ * The usual key: a plain key of up to 16 bytes, room for
  * it and for more bytes of value.  Separator, key and ':' go at once; the
  * value follows with no separator (after_key stays false).  False: the
  * general way.
@@ -419,7 +401,7 @@ bool key_fast(struct jw *w, const char *key, size_t n, size_t more)
 {
 	char *d;
 
-	if (w->pretty || w->after_key || n > 16 ||
+	if (w->after_key || n > 16 ||
 	    w->n + n + 4 + more > sizeof(w->buf) || !short_as_is(key, n))
 		return false;
 	d = w->buf + w->n;
@@ -444,8 +426,6 @@ void jw_keyn(struct jw *w, const char *key, size_t n)
 	pre_value(w);
 	str_body(w, key, n);
 	jw_putc(w, ':');
-	if (w->pretty)
-		jw_putc(w, ' ');
 	w->after_key = true;
 }
 

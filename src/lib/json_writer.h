@@ -22,12 +22,11 @@ struct jw {
 	int depth;
 	bool first[JW_MAX_DEPTH];	/* no member written yet at depth */
 	bool after_key;
-	bool pretty;
 	size_t n;			/* bytes waiting in buf */
 	char buf[1024];
 };
 
-void jw_init(struct jw *w, FILE *f, bool pretty);
+void jw_init(struct jw *w, FILE *f);
 void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);

@@ -608,16 +608,16 @@ next:
 }
 
 static const char *const type_names[] = {
-	[TSE_ALLOC] = "alloc",
-	[TSE_REGISTER] = "register",
-	[TSE_UNREGISTER] = "unregister",
-	[TSE_FREE] = "free",
-	[TSE_KEXEC] = "kexec",
+	[TEESHM_EV_ALLOC] = "alloc",
+	[TEESHM_EV_REGISTER] = "register",
+	[TEESHM_EV_UNREGISTER] = "unregister",
+	[TEESHM_EV_FREE] = "free",
+	[TEESHM_EV_KEXEC] = "kexec",
 };
 
 const char *tse_type_name(int type)
 {
-	if (type < TSE_ALLOC || type > TSE_KEXEC)
+	if (type < TEESHM_EV_ALLOC || type > TEESHM_EV_KEXEC)
 		return NULL;
 	return type_names[type];
 }
@@ -666,15 +666,15 @@ static int type_from_name(const char *name, size_t n)
 	/* by length, then one fixed-size compare (inlined) */
 	switch (n) {
 	case 4:
-		return memcmp(name, "free", 4) ? -1 : TSE_FREE;
+		return memcmp(name, "free", 4) ? -1 : TEESHM_EV_FREE;
 	case 5:
 		if (!memcmp(name, "alloc", 5))
-			return TSE_ALLOC;
-		return memcmp(name, "kexec", 5) ? -1 : TSE_KEXEC;
+			return TEESHM_EV_ALLOC;
+		return memcmp(name, "kexec", 5) ? -1 : TEESHM_EV_KEXEC;
 	case 8:
-		return memcmp(name, "register", 8) ? -1 : TSE_REGISTER;
+		return memcmp(name, "register", 8) ? -1 : TEESHM_EV_REGISTER;
 	case 10:
-		return memcmp(name, "unregister", 10) ? -1 : TSE_UNREGISTER;
+		return memcmp(name, "unregister", 10) ? -1 : TEESHM_EV_UNREGISTER;
 	}
 	return -1;
 }
@@ -751,9 +751,9 @@ bad_event:
 		if (get_string(s, key, buf, sizeof(buf)))
 			return -1;
 		if (!strcmp(buf, "kexec"))
-			ev->kind = TSE_KEXEC_NORMAL;
+			ev->kind = TEESHM_KEXEC_NORMAL;
 		else if (!strcmp(buf, "crash"))
-			ev->kind = TSE_KEXEC_CRASH;
+			ev->kind = TEESHM_KEXEC_CRASH;
 		else
 			return fail(s, "unknown kexec kind \"%s\" (expected "
 				    "kexec or crash)", buf);
@@ -894,7 +894,7 @@ static int parse_line(const char *line, size_t len, struct tse_event *ev,
 		return fail(&s, "missing \"event\"");
 	if (!(seen & K_TS))
 		return fail(&s, "missing \"ts_ns\"");
-	if (ev->type != TSE_KEXEC && !(seen & K_SHM))
+	if (ev->type != TEESHM_EV_KEXEC && !(seen & K_SHM))
 		return fail(&s, "missing \"shm\" on a %s event",
 			    type_names[ev->type]);
 	return 1;
@@ -1173,27 +1173,27 @@ static inline const char *fast_event(const char *p, struct tse_event *ev)
 	case 'a':
 		if (!HAS(w, "alloc\""))
 			return NULL;
-		ev->type = TSE_ALLOC;
+		ev->type = TEESHM_EV_ALLOC;
 		return p + 7;
 	case 'r':
 		if (w != LIT("register") || p[9] != '"')
 			return NULL;
-		ev->type = TSE_REGISTER;
+		ev->type = TEESHM_EV_REGISTER;
 		return p + 10;
 	case 'u':
 		if (w != LIT("unregist") || !HAS(ld8(p + 9), "er\""))
 			return NULL;
-		ev->type = TSE_UNREGISTER;
+		ev->type = TEESHM_EV_UNREGISTER;
 		return p + 12;
 	case 'f':
 		if (!HAS(w, "free\""))
 			return NULL;
-		ev->type = TSE_FREE;
+		ev->type = TEESHM_EV_FREE;
 		return p + 6;
 	case 'k':
 		if (!HAS(w, "kexec\""))
 			return NULL;
-		ev->type = TSE_KEXEC;
+		ev->type = TEESHM_EV_KEXEC;
 		return p + 7;
 	}
 	return NULL;
@@ -1260,9 +1260,9 @@ static inline const char *fast_kind(const char *p, struct tse_event *ev)
 	uint64_t w = ld8(p);
 
 	if (HAS(w, "\"kexec\""))
-		ev->kind = TSE_KEXEC_NORMAL;
+		ev->kind = TEESHM_KEXEC_NORMAL;
 	else if (HAS(w, "\"crash\""))
-		ev->kind = TSE_KEXEC_CRASH;
+		ev->kind = TEESHM_KEXEC_CRASH;
 	else
 		return NULL;
 	return p + 7;
@@ -1415,7 +1415,7 @@ static const char *fast_line(const char *p, const char *end,
 close:
 	p++;
 	if (p > end || !(seen & K_EVENT) || !(seen & K_TS) ||
-	    (ev->type != TSE_KEXEC && !(seen & K_SHM)))
+	    (ev->type != TEESHM_EV_KEXEC && !(seen & K_SHM)))
 		return NULL;
 	return p;
 }
@@ -1453,26 +1453,18 @@ int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
 
 int tse_jsonl_write(FILE *f, const struct tse_event *ev)
 {
-	const char *names[16];
 	struct jw w;
-	uint32_t i, n;
 
-	jw_init(&w, f, false);
+	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_ku64(&w, "ts_ns", ev->ts_ns);
 	jw_kstr(&w, "event", tse_type_name(ev->type) ?: "?");
-	if (ev->type != TSE_KEXEC)
+	if (ev->type != TEESHM_EV_KEXEC)
 		jw_khex(&w, "shm", ev->shm);
 	if (ev->has_size)
 		jw_ku64(&w, "size", ev->size);
-	if (ev->has_flags) {
-		jw_key(&w, "flags");
-		jw_arr_begin(&w);
-		n = tse_flags_each(ev->flags, names, 16);
-		for (i = 0; i < n; i++)
-			jw_str(&w, names[i]);
-		jw_arr_end(&w);
-	}
+	if (ev->has_flags)
+		tse_flags_json(&w, ev->flags);
 	if (ev->has_ctx)
 		jw_khex(&w, "ctx", ev->ctx);
 	if (ev->has_cookie)
@@ -1481,13 +1473,14 @@ int tse_jsonl_write(FILE *f, const struct tse_event *ev)
 		jw_ks64(&w, "pid", ev->pid);
 	if (ev->comm[0])
 		jw_kstr(&w, "comm", ev->comm);
-	if (ev->type == TSE_REGISTER || ev->type == TSE_UNREGISTER || ev->ret)
+	if (ev->type == TEESHM_EV_REGISTER ||
+	    ev->type == TEESHM_EV_UNREGISTER || ev->ret)
 		jw_ks64(&w, "ret", ev->ret);
 	if (ev->caller[0])
 		jw_kstr(&w, "caller", ev->caller);
-	if (ev->type == TSE_KEXEC)
+	if (ev->type == TEESHM_EV_KEXEC)
 		jw_kstr(&w, "kind",
-			ev->kind == TSE_KEXEC_CRASH ? "crash" : "kexec");
+			ev->kind == TEESHM_KEXEC_CRASH ? "crash" : "kexec");
 	jw_obj_end(&w);
 	jw_end_line(&w);
 	return ferror(f) ? -1 : 0;

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * policy.h - the pre-kexec check's policy (/etc/teeshm-trace.conf) and its
- * structured journal entry.  No libbpf, no libsystemd: the journal is
- * written in journald's native datagram protocol.
+ * policy.h - the pre-kexec check's policy (/etc/teeshm-trace.conf).
  */
 #ifndef TEESHM_POLICY_H
 #define TEESHM_POLICY_H
@@ -39,13 +37,5 @@ int tsp_config_load(struct tsp_config *c, const char *path, char *err,
  */
 bool tsp_allowed(const struct tsp_config *c, const char *caller,
 		 const char *comm);
-
-/*
- * Send one entry to journald (native protocol, one datagram).  fields are
- * "KEY=value" strings; values may contain newlines.  socket_path NULL means
- * /run/systemd/journal/socket.  0, or -errno.
- */
-int tsp_journal_send(const char *socket_path, const char *const *fields,
-		     size_t n);
 
 #endif /* TEESHM_POLICY_H */

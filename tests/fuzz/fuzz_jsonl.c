@@ -106,7 +106,7 @@ static void roundtrip(const struct tse_event *ev)
 	if (tse_jsonl_parse_line(buf, len, &back, err, sizeof(err)) != 1)
 		abort();	/* what we write, we must read */
 	if (back.type != ev->type || back.ts_ns != ev->ts_ns ||
-	    (ev->type != TSE_KEXEC && back.shm != ev->shm) ||
+	    (ev->type != TEESHM_EV_KEXEC && back.shm != ev->shm) ||
 	    back.size != ev->size || back.flags != ev->flags ||
 	    back.ret != ev->ret || back.pid != ev->pid ||
 	    strcmp(back.comm, ev->comm) || strcmp(back.caller, ev->caller))

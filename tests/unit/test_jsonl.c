@@ -34,7 +34,7 @@ static void test_parse_alloc(void **state)
 			       "\"ctx\":\"0xabc\",\"pid\":7,\"comm\":\"insmod\","
 			       "\"caller\":\"optee_rng_init+0x30 [optee_rng]\"}",
 			       &ev, err), 1);
-	assert_int_equal(ev.type, TSE_ALLOC);
+	assert_int_equal(ev.type, TEESHM_EV_ALLOC);
 	assert_int_equal(ev.ts_ns, 12);
 	assert_int_equal(ev.shm, 0xffff000012345600ULL);
 	assert_true(ev.has_size);
@@ -57,12 +57,12 @@ static void test_parse_minimal_and_defaults(void **state)
 	(void)state;
 	assert_int_equal(parse("  {\"event\":\"kexec\",\"ts_ns\":0}  ", &ev,
 			       err), 1);
-	assert_int_equal(ev.type, TSE_KEXEC);
-	assert_int_equal(ev.kind, TSE_KEXEC_NORMAL);
+	assert_int_equal(ev.type, TEESHM_EV_KEXEC);
+	assert_int_equal(ev.kind, TEESHM_KEXEC_NORMAL);
 	assert_int_equal(ev.pid, -1);
 	assert_int_equal(parse("{\"event\":\"kexec\",\"ts_ns\":5,"
 			       "\"kind\":\"crash\"}", &ev, err), 1);
-	assert_int_equal(ev.kind, TSE_KEXEC_CRASH);
+	assert_int_equal(ev.kind, TEESHM_KEXEC_CRASH);
 	assert_int_equal(parse("{\"event\":\"register\",\"ts_ns\":1,"
 			       "\"shm\":\"ff\",\"ret\":-12}", &ev, err), 1);
 	assert_int_equal(ev.ret, -12);
@@ -83,7 +83,7 @@ static void test_unknown_keys_ignored(void **state)
 			       "\"ts_ns\":3,\"w\":[],\"v\":{},\"u\":false,"
 			       "\"shm\":\"0x10\",\"a_very_long_unknown_key_name\":"
 			       "\"\\u00e9\\n\"}", &ev, err), 1);
-	assert_int_equal(ev.type, TSE_FREE);
+	assert_int_equal(ev.type, TEESHM_EV_FREE);
 	assert_int_equal(ev.shm, 0x10);
 }
 
@@ -199,7 +199,7 @@ static void test_roundtrip(void **state)
 
 	(void)state;
 	memset(&in, 0, sizeof(in));
-	in.type = TSE_REGISTER;
+	in.type = TEESHM_EV_REGISTER;
 	in.ts_ns = 18446744073709551615ULL;
 	in.shm = 0xffff0000094e2500ULL;
 	in.has_size = in.has_flags = in.has_ctx = in.has_cookie = true;
@@ -359,7 +359,7 @@ static void test_fast_paths_agree(void **state)
 			       "\"\\u0066ree\",\"sh\\u006d\":\"0x\\u0041\"}",
 			       &ev, err), 1);
 	assert_int_equal(ev.ts_ns, 5);
-	assert_int_equal(ev.type, TSE_FREE);
+	assert_int_equal(ev.type, TEESHM_EV_FREE);
 	assert_true(ev.shm == 0xa);
 	/* a known key's prefix or extension is another key */
 	assert_int_equal(parse("{\"ts_nsx\":5,\"ts_n\":6,\"ts_ns\":7,"
@@ -539,7 +539,7 @@ static void test_json_writer(void **state)
 
 	(void)state;
 	f = fmemopen(buf, sizeof(buf), "w");
-	jw_init(&w, f, false);
+	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "s", "a\"b\\c\n\x01\xff\xc3\xa9");
 	jw_ku64(&w, "u", 18446744073709551615ULL);
@@ -630,7 +630,7 @@ static void test_json_writer_escapes(void **state)
 		}
 		ref_escape(s, n, want);
 		f = fmemopen(got, sizeof(got), "w");
-		jw_init(&w, f, false);
+		jw_init(&w, f);
 		jw_obj_begin(&w);
 		jw_keyn(&w, (const char *)s, n);
 		jw_strn(&w, (const char *)s, n);
@@ -651,7 +651,7 @@ static void test_json_writer_escapes(void **state)
 		seed = seed * 1103515245 + 12345;
 		v = ((uint64_t)seed << 32 | (seed * 2654435761u)) >> (k % 64);
 		f = fmemopen(got, sizeof(got), "w");
-		jw_init(&w, f, false);
+		jw_init(&w, f);
 		jw_hex(&w, v);
 		jw_end_line(&w);
 		fclose(f);

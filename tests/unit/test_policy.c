@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "journal.h"
 #include "policy.h"
 
 static char path[64];
@@ -137,7 +138,7 @@ static void test_journal_wire_format(void **state)
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(tsp_journal_send(sa.sun_path, fields, 3), 0);
+	assert_int_equal(journal_send(sa.sun_path, fields, 3), 0);
 	n = recv(fd, buf, sizeof(buf), 0);
 	/* single-line values as KEY=value\n; the two-line one in binary form */
 	off += sprintf(expect, "MESSAGE=teeshm-trace: FAIL: 1 buffer\nPRIORITY=3\n"
@@ -150,11 +151,11 @@ static void test_journal_wire_format(void **state)
 	assert_memory_equal(buf, expect, off);
 	/* a field without '=' is refused, nothing sent */
 	fields[1] = "PRIORITY";
-	assert_int_equal(tsp_journal_send(sa.sun_path, fields, 3), -EINVAL);
+	assert_int_equal(journal_send(sa.sun_path, fields, 3), -EINVAL);
 	close(fd);
 	unlink(sa.sun_path);
 	/* no journald listening: an error, not a crash */
-	assert_true(tsp_journal_send(sa.sun_path, fields, 1) < 0);
+	assert_true(journal_send(sa.sun_path, fields, 1) < 0);
 }
 
 int main(void)

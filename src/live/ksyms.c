@@ -23,7 +23,7 @@ struct ksyms {
 	size_t nblocks;
 	char *cur;
 	size_t left;
-	bool visible;
+	bool visible;		/* not all 0 (kptr_restrict, no CAP_SYSLOG) */
 };
 
 static const char *store(struct ksyms *ks, const char *s, size_t len)
@@ -185,11 +185,6 @@ bool ksyms_has(const struct ksyms *ks, const char *name)
 		if (!strcmp(ks->v[i].name, name))
 			return true;
 	return false;
-}
-
-bool ksyms_addrs_visible(const struct ksyms *ks)
-{
-	return ks->visible;
 }
 
 static const struct ksym *find(const struct ksyms *ks, uint64_t addr)

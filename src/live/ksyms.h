@@ -17,8 +17,6 @@ struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
 /* Is there a text symbol of this exact name? */
 bool ksyms_has(const struct ksyms *ks, const char *name);
-/* Are addresses real (not all zero: kptr_restrict / no CAP_SYSLOG)? */
-bool ksyms_addrs_visible(const struct ksyms *ks);
 /* "func+0x1c [mod]" into buf; returns false if unknown. */
 bool ksyms_fmt(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 /* Symbol name at addr (no offset), NULL if unknown. */

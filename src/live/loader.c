@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * loader.c - the BPF side, from the skeleton to attached probes (see
+ * loader.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "idkey.h"
+#include "kenv.h"
+#include "ksyms.h"
+#include "loader.h"
+#include "pinned.h"
+#include "teeshm.skel.h"
+
+/* libbpf's callback takes no context: the one flag it needs */
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (level == LIBBPF_DEBUG || !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void loader_print_libbpf(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+bool loader_has_foreach(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+				       BPF_FUNC_for_each_map_elem, NULL) > 0;
+}
+
+/* The probed function: the section name after its "kprobe/". */
+static const char *prog_fn(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+	const char *slash = strchr(sec, '/');
+
+	return slash ? slash + 1 : sec;
+}
+
+static bool is_ret(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "kretprobe/", 10);
+}
+
+/* Does p load on this kernel, with these options? */
+static bool want_prog(const struct loader *l, const struct kenv *env,
+		      struct bpf_program *p)
+{
+	const struct teeshm_bpf *skel = l->skel;
+	const char *fn = prog_fn(p);
+	bool console = l->o.console, foreach = l->foreach;
+
+	/* static in optee.ko, and only needed where the layout is unknown */
+	if (!strcmp(fn, "pool_op_free") &&
+	    (kenv_shm_btf(env) || env->flags_gen != TEESHM_GEN_OLD))
+		return false;
+	if (!ksyms_has(env->ks, fn))
+		return kenv_deferred(env, fn);
+	if (!strcmp(fn, "tee_shm_put"))
+		return !env->release_old;
+	if (p == skel->progs.kexec_console || p == skel->progs.kmsg_console)
+		return foreach && console;
+	if (p == skel->progs.kexec_quiet || p == skel->progs.kmsg_quiet)
+		return foreach && !console;
+	if (p == skel->progs.kexec_console_slots ||
+	    p == skel->progs.kmsg_console_slots)
+		return !foreach && console;
+	if (p == skel->progs.kexec_quiet_slots ||
+	    p == skel->progs.kmsg_quiet_slots)
+		return !foreach && !console;
+	if (p == skel->progs.kexec_basic || p == skel->progs.kmsg_basic)
+		return false;
+	return true;
+}
+
+int loader_open(struct loader *l, const struct kenv *env,
+		const struct id_key *key, const struct loader_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = env->btf_path[0] ? env->btf_path : NULL);
+	struct teeshm_bpf *skel;
+	struct bpf_program *p;
+
+	memset(l, 0, sizeof(*l));
+	l->o = *o;
+	l->events.agent = o->agent;
+	l->skel = skel = teeshm_bpf__open_opts(&oo);
+	if (!skel) {
+		fprintf(stderr, "teeshm-trace: cannot open the BPF object: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	skel->rodata->flags_gen = env->flags_gen;
+	skel->rodata->id_key0 = key->k[0];
+	skel->rodata->id_key1 = key->k[1];
+	bpf_map__set_max_entries(skel->maps.live, o->max_buffers);
+	if (o->ring_size)
+		bpf_map__set_max_entries(skel->maps.events, o->ring_size);
+	/* wake the reader per batch: at latency_ms, or a quarter ring */
+	skel->rodata->wake_ns = o->latency_ms * 1000000ULL;
+	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 4;
+	l->foreach = loader_has_foreach();
+	skel->rodata->use_slots = !l->foreach;
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, want_prog(l, env, p));
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct kenv *env)
+{
+	int err = teeshm_bpf__load(l->skel);
+	uint32_t i;
+	int qfd;
+
+	if (err) {
+		if (errno == EPERM || err == -EPERM)
+			fprintf(stderr, "teeshm-trace: loading BPF needs "
+				"CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)\n");
+		else
+			fprintf(stderr, "teeshm-trace: loading the BPF programs "
+				"failed: %s (run with --verbose for the "
+				"verifier log)\n", strerror(-err));
+		return -1;
+	}
+	if (!l->foreach) {
+		/* all snapshot slots start free */
+		qfd = bpf_map__fd(l->skel->maps.free_slots);
+		for (i = 0; i < TEESHM_SNAP_SLOTS; i++)
+			bpf_map_update_elem(qfd, NULL, &i, BPF_ANY);
+	}
+	if (l->o.verbose)
+		fprintf(stderr, "teeshm-trace: struct tee_shm layout: %s; "
+			"kexec snapshot: %s\n", kenv_layout(env),
+			l->foreach ? "bpf_for_each_map_elem" :
+			"slot array (no bpf_for_each_map_elem)");
+	return 0;
+}
+
+/*
+ * A return probe: through tracefs for its instances; without tracefs, as a
+ * perf kprobe with the kernel's default (said once: its misses are not
+ * counted anywhere).
+ */
+static struct bpf_link *attach_ret(struct loader *l, struct bpf_program *p)
+{
+	struct bpf_link *link = kprobe_event_attach(&l->events, p, prog_fn(p),
+						    NULL);
+
+	if (link)
+		return link;
+	if (!l->ret_warned) {
+		fprintf(stderr, "teeshm-trace: return probes attached without "
+			"tracefs kprobe events (%s): the kernel's default "
+			"instances, and their misses are not counted\n",
+			strerror(errno));
+		l->ret_warned = true;
+	}
+	return bpf_program__attach(p);
+}
+
+static struct bpf_link *attach_one(struct loader *l, const struct kenv *env,
+				   struct bpf_program *p)
+{
+	const char *fn = prog_fn(p);
+
+	if (kenv_deferred(env, fn))
+		return kprobe_event_attach(&l->events, p, fn,
+					   kenv_fn_module(fn));
+	if (is_ret(p))
+		return attach_ret(l, p);
+	if (!strcmp(fn, "pool_op_free"))	/* a static name: optee.ko's */
+		return bpf_program__attach_kprobe(p, false,
+						  "optee:pool_op_free");
+	return bpf_program__attach(p);
+}
+
+/* The agent's links outlive it, pinned; the first that cannot be says why. */
+static void pin_link(struct loader *l, struct bpf_link *link,
+		     const struct bpf_program *p)
+{
+	int err;
+
+	if (!l->o.agent || l->link_pin_err)
+		return;
+	err = pinned_pin_link(link, bpf_program__name(p));
+	if (err)
+		l->link_pin_err = -err;
+}
+
+int loader_attach(struct loader *l, const struct kenv *env)
+{
+	struct bpf_program *p;
+	struct bpf_link *link;
+	int pass;
+
+	kprobe_events_remove(kprobe_event_stale);
+	/*
+	 * An agent's events with no pinned link left: the agent is gone (on
+	 * 5.10, where links cannot be pinned, one killed with -9 leaves them,
+	 * and its next start could not define them again).  Events in use,
+	 * an agent still running there, are not removed: the kernel refuses.
+	 */
+	if (!pinned_agent_links())
+		kprobe_events_remove(kprobe_event_agent);
+	/*
+	 * kretprobes first: a kprobe added later on the same function runs
+	 * before the kretprobe's entry handler rewrites the return address,
+	 * so the entry programs see the real caller.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(p, l->skel->obj) {
+			if (!bpf_program__autoload(p) || is_ret(p) != !pass)
+				continue;
+			link = attach_one(l, env, p);
+			if (!link) {
+				fprintf(stderr, "teeshm-trace: probe %s (%s) did "
+					"not attach: %s\n", prog_fn(p),
+					bpf_program__name(p), strerror(errno));
+				continue;
+			}
+			pin_link(l, link, p);
+			if (l->nlinks < LOADER_MAX_LINKS)
+				l->links[l->nlinks++] = link;
+			if (l->o.verbose)
+				fprintf(stderr, "teeshm-trace: probe %-26s "
+					"%-20s %s\n", prog_fn(p),
+					bpf_program__name(p),
+					kenv_deferred(env, prog_fn(p)) ?
+					"attached (armed when its module loads)" :
+					"attached");
+		}
+	}
+	if (!l->nlinks) {
+		fprintf(stderr, "teeshm-trace: no probe attached (kprobes "
+			"unavailable?)\n");
+		return -1;
+	}
+	return 0;
+}
+
+void loader_close(struct loader *l, bool keep)
+{
+	while (l->nlinks) {
+		/* kept: the pins hold the probes, the links go */
+		if (keep)
+			bpf_link__disconnect(l->links[l->nlinks - 1]);
+		bpf_link__destroy(l->links[--l->nlinks]);
+	}
+	if (keep)
+		kprobe_events_keep(&l->events);
+	kprobe_events_remove_own(&l->events);
+	teeshm_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+void loader_costs(const struct loader *l)
+{
+	struct bpf_program *p;
+	unsigned long shown = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    !info.run_cnt)
+			continue;
+		fprintf(stderr, "teeshm-trace: probe %s: %llu runs, %llu ns "
+			"each\n", bpf_program__name(p),
+			(unsigned long long)info.run_cnt,
+			(unsigned long long)(info.run_time_ns / info.run_cnt));
+		shown++;
+	}
+	if (!shown)
+		fprintf(stderr, "teeshm-trace: per-probe runs and cost: "
+			"sysctl kernel.bpf_stats_enabled=1 while tracing\n");
+}
