@@ -39,6 +39,14 @@ cd "$TOP"
 pass=0 fail=0
 tool=$TOP/build/teeshm-trace
 
+tally() {	# VERIFY-OUTPUT: print its checks, add its closing counts
+	local p f
+	echo "$1" | sed '$d'
+	p=$(echo "$1" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+	f=$(echo "$1" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+}
+
 scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	local name=$1 kind=$2 t0 rc
 	shift 2
@@ -59,21 +67,15 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	fi
 	out=$(python3 tests/testbed/verify.py "$kind" "$OUT/runs/$name" \
 		--tool "$tool" $VERIFY_ARGS)
-	echo "$out" | sed '$d'
-	p=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
-	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
-	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	tally "$out"
 	echo "   ($(($(date +%s) - t0))s)"
 }
 
 diff_worlds() {	# OPTEE-RUN EMU-RUN: scenario 12's comparison
-	local out p f
+	local out
 	echo "== differential: $1 (OP-TEE) vs $2 (emulated)"
 	out=$(python3 tests/testbed/verify.py differential "$1" --other "$2")
-	echo "$out" | sed '$d'
-	p=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
-	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
-	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+	tally "$out"
 }
 
 # Every scenario on each kernel generation (TESTBED_KERNELS, default both),
