@@ -27,6 +27,8 @@
 
 #define JSONL_SLACK	64
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* ------------------------------------------------------------ words */
 
 /* Eight bytes at p, the first in the low byte whatever the byte order */
@@ -54,7 +56,8 @@ static inline uint64_t ld8(const char *p)
 #define LIT8(s, o)	(LB(s, o) | LB(s, o + 1) | LB(s, o + 2) | LB(s, o + 3) | \
 			 LB(s, o + 4) | LB(s, o + 5) | LB(s, o + 6) | LB(s, o + 7))
 /* The low n bytes of a word, n of any sign and size */
-#define MASK8(n)	((n) >= 8 ? ~0ull : (n) <= 0 ? 0 : (1ull << (8 * (n))) - 1)
+#define MASK8(n)	((n) >= 8 ? ~0ull : (n) <= 0 ? 0 : \
+			 (1ull << (8 * ((n) & 7))) - 1)
 
 /* ------------------------------------------------------------ strings */
 
@@ -418,5 +421,13 @@ static inline void event_init(struct tse_event *ev)
  */
 const char *jsonl_fast_line(const char *p, const char *end,
 			    struct tse_event *ev);
+
+/*
+ * The general parser (jsonl_parse.c): the len bytes at line, zeros after
+ * them.  As tse_jsonl_parse_line(), for a line of at most
+ * TSE_JSONL_MAX_LINE bytes.
+ */
+int jsonl_general_line(const char *line, size_t len, struct tse_event *ev,
+		       char *err, size_t errlen);
 
 #endif /* TEESHM_JSONL_READ_H */
