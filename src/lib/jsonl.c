@@ -61,8 +61,8 @@ __attribute__((constructor)) static void names_init(void)
 	for (i = 0; i < 32; i++) {
 		const char *s = tse_flag_name(1u << i);
 
-		/* a longer name would not fit a match: no flag has one */
-		if (!s || strlen(s) > 15)
+		/* one of another length would not be found: no flag has one */
+		if (!s || strlen(s) < 2 || strlen(s) > 15)
 			continue;
 		name_set(&flag_entries[n], s, strlen(s), 1u << i);
 		file_name(&jsonl_flags, &flag_entries[n++]);
@@ -81,13 +81,6 @@ const char *tse_type_name(int type)
 /* A line up to this long is copied on the stack, a longer one to the heap */
 #define PAD_LINE	512
 
-static int line_error(char *err, size_t errlen, const char *what)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", what);
-	return -1;
-}
-
 static bool blank(const char *p, size_t n)
 {
 	for (; n; p++, n--)
@@ -99,21 +92,27 @@ static bool blank(const char *p, size_t n)
 int tse_jsonl_parse_line(const char *line, size_t len, struct tse_event *ev,
 			 char *err, size_t errlen)
 {
-	char pad[PAD_LINE + JSONL_SLACK], *buf = pad, msg[48];
+	char pad[PAD_LINE + JSONL_SLACK], *buf = pad;
 	int r;
 
-	if (err && errlen)
+	if (!err || !errlen)
+		errlen = 0;
+	else
 		err[0] = '\0';
 	if (len > TSE_JSONL_MAX_LINE) {
 		if (blank(line, len))
 			return 0;
-		snprintf(msg, sizeof(msg), "line longer than %d bytes",
-			 TSE_JSONL_MAX_LINE);
-		return line_error(err, errlen, msg);
+		if (errlen)
+			snprintf(err, errlen, "line longer than %d bytes",
+				 TSE_JSONL_MAX_LINE);
+		return -1;
 	}
 	/* the readers may look past the end: zeros there, then */
-	if (len > PAD_LINE && !(buf = malloc(len + JSONL_SLACK)))
-		return line_error(err, errlen, "out of memory");
+	if (len > PAD_LINE && !(buf = malloc(len + JSONL_SLACK))) {
+		if (errlen)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	memcpy(buf, line, len);
 	memset(buf + len, 0, JSONL_SLACK);
 	if (jsonl_fast_line(buf, buf + len, ev) == buf + len)

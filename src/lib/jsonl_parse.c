@@ -354,23 +354,25 @@ static int get_string(struct pstate *s, const char *key, char *out,
 	return 0;
 }
 
-/* A string value naming one of v[0..n) (filed in t): its entry in *e */
+/* A string value naming one of v[0..n) (filed in t): its value in *val */
 static int get_name(struct pstate *s, const char *key, const char *what,
 		    const struct names *t, const struct name *v, size_t n,
-		    const struct name **e)
+		    int *val)
 {
 	char buf[16] = "", list[80];
+	const struct name *e;
 	const char *sp;
 	size_t sn;
 
 	if (get_span(s, key, "a string", buf, sizeof(buf), &sp, &sn))
 		return -1;
-	*e = name_lookup(t, sp, sn);
-	if (*e)
-		return 0;
-	return fail(s, "unknown %s \"%.*s\" (expected %s)", what,
-		    cut(sn, sizeof(buf)), sp, name_list(v, n, list,
-							sizeof(list)));
+	e = name_lookup(t, sp, sn);
+	if (!e)
+		return fail(s, "unknown %s \"%.*s\" (expected %s)", what,
+			    cut(sn, sizeof(buf)), sp,
+			    name_list(v, n, list, sizeof(list)));
+	*val = e->val;
+	return 0;
 }
 
 static int get_hex(struct pstate *s, const char *key, uint64_t *v)
@@ -475,18 +477,14 @@ static int get_flags(struct pstate *s, const char *key, uint32_t *flags)
 static int get_member(struct pstate *s, const struct name *k,
 		      struct tse_event *ev)
 {
-	const struct name *e;
 	uint64_t v;
 
 	switch (k->val) {
 	case K_TS:
 		return get_uint(s, k->s, UINT64_MAX, &ev->ts_ns);
 	case K_EVENT:
-		if (get_name(s, k->s, "event", &jsonl_events, event_names,
-			     ARRAY_SIZE(event_names), &e))
-			return -1;
-		ev->type = e->val;
-		return 0;
+		return get_name(s, k->s, "event", &jsonl_events, event_names,
+				ARRAY_SIZE(event_names), &ev->type);
 	case K_SHM:
 		return get_hex(s, k->s, &ev->shm);
 	case K_SIZE:
@@ -513,11 +511,8 @@ static int get_member(struct pstate *s, const struct name *k,
 	case K_CALLER:
 		return get_string(s, k->s, ev->caller, sizeof(ev->caller));
 	case K_KIND:
-		if (get_name(s, k->s, "kexec kind", &jsonl_kinds, kind_names,
-			     ARRAY_SIZE(kind_names), &e))
-			return -1;
-		ev->kind = e->val;
-		return 0;
+		return get_name(s, k->s, "kexec kind", &jsonl_kinds, kind_names,
+				ARRAY_SIZE(kind_names), &ev->kind);
 	}
 	return skip_value(s);
 }

@@ -316,14 +316,14 @@ static inline bool match_at(const struct match *x, const char *p)
 }
 
 /*
- * A name the format knows (a key, an event, a kexec kind, a flag), matched
- * where it stands by the name and its closing quote: at most 15 bytes.
+ * A name the format knows (a key, an event, a kexec kind, a flag), of 2 to
+ * 15 bytes, found where it stands by the name and its closing quote.
  */
 struct name {
 	struct match at;
 	const char *s;
 	unsigned int len;
-	int val;
+	uint32_t val;
 };
 
 #define NAME(str, v)	{ MATCH(str "\""), str, sizeof(str) - 1, v }
