@@ -269,7 +269,7 @@ static int next_line(struct reader *r, struct tse_event *ev, char *msg,
 		if (!nl && r->start == r->buf + r->fill)
 			return READ_END;
 		if (!nl)
-			nl = r->buf + r->fill;	/* the last line, no newline */
+			nl = r->buf + r->fill;	/* the last, no newline */
 		got = tse_jsonl_parse_line(r->start, nl - r->start, ev, msg,
 					   msglen);
 		r->start = nl < r->buf + r->fill ? nl + 1 : nl;

@@ -5,7 +5,8 @@
  * plain strings, no fraction or exponent) read in one pass, each member
  * tried where the writer puts it, with the readers of jsonl_read.h.  On
  * anything else, errors included, it gives up, and the general parser
- * (jsonl.c) reads the line from its start: the same result, or the error.
+ * (jsonl_parse.c) reads the line from its start: the same result, or the
+ * error.
  * It may read up to JSONL_SLACK bytes past end, but takes nothing from
  * them.
  */
@@ -53,8 +54,7 @@ FAST const char *fast_ret(const char *p, struct tse_event *ev)
 }
 
 /* A hex string: the end, or NULL */
-FAST const char *fast_hex(const char *p, const char *end,
-				   uint64_t *v)
+FAST const char *fast_hex(const char *p, const char *end, uint64_t *v)
 {
 	const char *q;
 
@@ -69,8 +69,8 @@ FAST const char *fast_hex(const char *p, const char *end,
 }
 
 /* A plain string into out (cap bytes, cut): the end, or NULL */
-FAST const char *fast_copy(const char *p, const char *end,
-				    char *out, size_t cap)
+FAST const char *fast_copy(const char *p, const char *end, char *out,
+			   size_t cap)
 {
 	const char *q = plain_string(p, end);
 
@@ -81,8 +81,7 @@ FAST const char *fast_copy(const char *p, const char *end,
 }
 
 /* A name of t, quoted: its entry, *pp moved past it; NULL if not one */
-FAST const struct name *fast_name(const char **pp,
-					   const struct names *t)
+FAST const struct name *fast_name(const char **pp, const struct names *t)
 {
 	const struct name *e;
 
@@ -93,7 +92,7 @@ FAST const struct name *fast_name(const char **pp,
 }
 
 FAST const char *fast_flags(const char *p, const char *end,
-				     struct tse_event *ev)
+			    struct tse_event *ev)
 {
 	const struct name *e;
 
@@ -114,7 +113,7 @@ FAST const char *fast_flags(const char *p, const char *end,
 
 /* The value of key k at p: its end, or NULL */
 FAST const char *fast_value(unsigned int k, const char *p, const char *end,
-		       struct tse_event *ev)
+			    struct tse_event *ev)
 {
 	const struct name *e;
 

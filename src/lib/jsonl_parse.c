@@ -527,7 +527,7 @@ static int get_members(struct pstate *s, struct tse_event *ev,
 	size_t sn;
 
 	for (;;) {
-		/* a key longer than any known one is cut: unknown all the same */
+		/* a key longer than any known one is cut: unknown anyway */
 		memset(key, 0, sizeof(key));
 		if (get_span(s, NULL, NULL, key, sizeof(key), &sp, &sn) ||
 		    expect(s, ':'))

@@ -53,8 +53,9 @@ static inline uint64_t ld8(const char *p)
 /* Bytes o to o + 7 of the string literal s, as ld8() reads them */
 #define LB(s, i)	(sizeof(s) > (i) + 1 ? \
 			 (uint64_t)(unsigned char)(s)[i] << (8 * ((i) & 7)) : 0)
-#define LIT8(s, o)	(LB(s, o) | LB(s, o + 1) | LB(s, o + 2) | LB(s, o + 3) | \
-			 LB(s, o + 4) | LB(s, o + 5) | LB(s, o + 6) | LB(s, o + 7))
+#define LIT8(s, o)	(LB(s, o) | LB(s, o + 1) | LB(s, o + 2) | \
+			 LB(s, o + 3) | LB(s, o + 4) | LB(s, o + 5) | \
+			 LB(s, o + 6) | LB(s, o + 7))
 /* The low n bytes of a word, n of any sign and size */
 #define MASK8(n)	((n) >= 8 ? ~0ull : (n) <= 0 ? 0 : \
 			 (1ull << (8 * ((n) & 7))) - 1)
@@ -82,9 +83,11 @@ static inline const char *scan_plain(const char *p, const char *end)
 		}
 		p += 16;
 #else
-		uint64_t v = ld8(p), a = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
-		uint64_t m = (v | ((v - ONES * 0x20) & ~v) |
-			      ((a - ONES) & ~a) | ((b - ONES) & ~b)) & HIGHS;
+		uint64_t v = ld8(p), m;
+		uint64_t a = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+
+		m = (v | ((v - ONES * 0x20) & ~v) | ((a - ONES) & ~a) |
+		     ((b - ONES) & ~b)) & HIGHS;
 
 		/* the lowest byte flagged is exact (borrows only go up) */
 		if (m) {
@@ -99,7 +102,7 @@ static inline const char *scan_plain(const char *p, const char *end)
 	return p < end ? p : end;
 }
 
-/* A string of plain bytes at p (its opening quote): its closing quote, or NULL */
+/* A string of plain bytes at p (its opening quote): its closing one, or NULL */
 static inline const char *plain_string(const char *p, const char *end)
 {
 	const char *q;
@@ -155,7 +158,7 @@ static inline unsigned int ndigits16(const char *p)
 #endif
 }
 
-/* The value of the first n (1 to 8) bytes of w, all decimal digits (n 0: any) */
+/* The value of the first n (1 to 8) bytes of w, all decimal digits (0: any) */
 static inline uint64_t digits_val(uint64_t w, unsigned int n)
 {
 	/* the digits to the top, zeros (leading zero digits) below */
@@ -288,7 +291,7 @@ static inline bool read_hex(const char *p, size_t n, uint64_t *v)
 	return true;
 }
 
-/* A hex string's n bytes at s: "0x" (or "0X") and 1 to 16 digits, or the digits */
+/* A hex string's n bytes at s: "0x" (or "0X") and 1 to 16 digits, or those */
 static inline bool hex_string(const char *s, size_t n, uint64_t *v)
 {
 	if (n >= 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
@@ -300,7 +303,7 @@ static inline bool hex_string(const char *s, size_t n, uint64_t *v)
 
 /* ------------------------------------------------------------ names */
 
-/* Up to 16 bytes to find where they stand: their words, and which bytes count */
+/* Up to 16 bytes to find where they stand: as words, and the bytes counted */
 struct match {
 	uint64_t w[2], m[2];
 };
