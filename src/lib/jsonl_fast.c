@@ -91,6 +91,17 @@ FAST const struct name *fast_name(const char **pp, const struct names *t)
 	return e;
 }
 
+/* A name of t, quoted, its value into *val: the end, or NULL */
+FAST const char *fast_named(const char *p, const struct names *t, int *val)
+{
+	const struct name *e = fast_name(&p, t);
+
+	if (!e)
+		return NULL;
+	*val = e->val;
+	return p;
+}
+
 FAST const char *fast_flags(const char *p, const char *end,
 			    struct tse_event *ev)
 {
@@ -115,16 +126,11 @@ FAST const char *fast_flags(const char *p, const char *end,
 FAST const char *fast_value(unsigned int k, const char *p, const char *end,
 			    struct tse_event *ev)
 {
-	const struct name *e;
-
 	switch (k) {
 	case K_TS:
 		return fast_uint(p, &ev->ts_ns);
 	case K_EVENT:
-		if (!(e = fast_name(&p, &jsonl_events)))
-			return NULL;
-		ev->type = e->val;
-		return p;
+		return fast_named(p, &jsonl_events, &ev->type);
 	case K_SHM:
 		return fast_hex(p, end, &ev->shm);
 	case K_SIZE:
@@ -147,10 +153,7 @@ FAST const char *fast_value(unsigned int k, const char *p, const char *end,
 	case K_CALLER:
 		return fast_copy(p, end, ev->caller, sizeof(ev->caller));
 	case K_KIND:
-		if (!(e = fast_name(&p, &jsonl_kinds)))
-			return NULL;
-		ev->kind = e->val;
-		return p;
+		return fast_named(p, &jsonl_kinds, &ev->kind);
 	}
 	return NULL;
 }

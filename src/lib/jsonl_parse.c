@@ -62,6 +62,17 @@ static inline int expect(struct pstate *s, char c)
 	return 0;
 }
 
+/* After an item of a list: 1 past a ',', 0 past the closing c, or -1 */
+static int list_next(struct pstate *s, char c)
+{
+	ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		return 1;
+	}
+	return expect(s, c);
+}
+
 static void put_utf8(char *out, size_t cap, size_t *n, uint32_t cp)
 {
 	char b[4];
@@ -214,6 +225,7 @@ static int skip_value(struct pstate *s);
 static int skip_container(struct pstate *s)
 {
 	char close = *s->p == '{' ? '}' : ']';
+	int r;
 
 	if (++s->depth > MAX_NEST)
 		return fail(s, "nesting too deep");
@@ -224,22 +236,16 @@ static int skip_container(struct pstate *s)
 		s->depth--;
 		return 0;
 	}
-	for (;;) {
+	do {
 		if (close == '}' &&
 		    (parse_string(s, NULL, 0) || expect(s, ':')))
 			return -1;
 		if (skip_value(s))
 			return -1;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (expect(s, close))
-			return -1;
+	} while ((r = list_next(s, close)) > 0);
+	if (!r)
 		s->depth--;
-		return 0;
-	}
+	return r;
 }
 
 static int skip_literal(struct pstate *s, const char *lit, size_t n)
@@ -443,6 +449,7 @@ static int get_flags(struct pstate *s, const char *key, uint32_t *flags)
 	const char *sp;
 	char buf[32];
 	size_t sn;
+	int r;
 
 	*flags = 0;
 	ws(s);
@@ -454,7 +461,7 @@ static int get_flags(struct pstate *s, const char *key, uint32_t *flags)
 		s->p++;
 		return 0;
 	}
-	for (;;) {
+	do {
 		memset(buf, 0, sizeof(buf));
 		if (get_span(s, key, "an array of names", buf, sizeof(buf),
 			     &sp, &sn))
@@ -464,13 +471,8 @@ static int get_flags(struct pstate *s, const char *key, uint32_t *flags)
 			return fail(s, "\"%s\": unknown flag \"%.*s\"", key,
 				    cut(sn, sizeof(buf)), sp);
 		*flags |= e->val;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		return expect(s, ']');
-	}
+	} while ((r = list_next(s, ']')) > 0);
+	return r;
 }
 
 /* The value of the known key k into ev */
@@ -525,8 +527,9 @@ static int get_members(struct pstate *s, struct tse_event *ev,
 	const char *sp;
 	char key[24];
 	size_t sn;
+	int r;
 
-	for (;;) {
+	do {
 		/* a key longer than any known one is cut: unknown anyway */
 		memset(key, 0, sizeof(key));
 		if (get_span(s, NULL, NULL, key, sizeof(key), &sp, &sn) ||
@@ -539,13 +542,8 @@ static int get_members(struct pstate *s, struct tse_event *ev,
 			*seen |= 1u << k->val;
 		if (k ? get_member(s, k, ev) : skip_value(s))
 			return -1;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		return expect(s, '}');
-	}
+	} while ((r = list_next(s, '}')) > 0);
+	return r;
 }
 
 int jsonl_general_line(const char *line, size_t len, struct tse_event *ev,
