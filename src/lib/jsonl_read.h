@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * jsonl_read.h - what the JSONL reader's two parsers share (jsonl.c, the
- * general one; jsonl_fast.c, the fast path): the names the format knows,
- * spelled once, and the one reader of each kind of value (plain strings,
- * integers, hex, names).  Private to src/lib/jsonl*.c.
+ * jsonl_read.h - what the JSONL reader's two parsers share (jsonl_parse.c,
+ * the general one; jsonl_fast.c, the fast path): the names the format
+ * knows, spelled once, and the one reader of each kind of value (plain
+ * strings, integers, hex, names).  Private to src/lib/jsonl*.c.
  *
  * A reader may look up to JSONL_SLACK bytes past the end of its line, so
  * that it can test 16 bytes at once (SSE2 on x86_64, two words elsewhere):
