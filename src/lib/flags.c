@@ -72,14 +72,19 @@ static const struct {
 
 #define N_FLAG_NAMES (sizeof(flag_names) / sizeof(flag_names[0]))
 
-uint32_t tse_flag_from_name(const char *name)
-{
-	return tse_flag_from_name_n(name, strlen(name));
-}
-
-uint32_t tse_flag_from_name_n(const char *name, size_t len)
+const char *tse_flag_name(uint32_t bit)
 {
 	size_t i;
+
+	for (i = 0; i < N_FLAG_NAMES; i++)
+		if (flag_names[i].bit == bit)
+			return flag_names[i].name;
+	return NULL;
+}
+
+uint32_t tse_flag_from_name(const char *name)
+{
+	size_t i, len = strlen(name);
 
 	for (i = 0; i < N_FLAG_NAMES; i++)
 		if (flag_names[i].len == len && flag_names[i].name[0] == name[0] &&

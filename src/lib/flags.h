@@ -30,9 +30,10 @@ enum tse_flag {
 
 /* Map raw TEE_SHM_* bits of kernel generation gen (enum teeshm_flags_gen). */
 uint32_t tse_flags_decode(uint32_t raw, int gen);
+/* The name of one canonical bit (TSE_F_PRIV: "PRIV"), NULL if none. */
+const char *tse_flag_name(uint32_t bit);
 /* Canonical bit for a name ("PRIV"), 0 if unknown. */
 uint32_t tse_flag_from_name(const char *name);
-uint32_t tse_flag_from_name_n(const char *name, size_t len);
 /* "DYNAMIC|POOL" (or "-" when empty) into buf; returns buf. */
 char *tse_flags_str(uint32_t flags, char *buf, size_t len);
 /* "flags":["POOL","DYNAMIC"]: the key and the names, in canonical order. */

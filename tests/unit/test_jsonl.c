@@ -502,6 +502,101 @@ static void test_usual_shape_agrees(void **state)
 	}
 }
 
+/*
+ * Both ways agree on a line, and read it as want (NULL: an error) or with
+ * the error containing msg.
+ */
+static void both_ways(const char *line, int want, const char *msg)
+{
+	struct tse_event a, b;
+	char spaced[4096], ea[256], eb[256];
+	int ra, rb;
+
+	snprintf(spaced, sizeof(spaced), " %s", line);
+	ra = tse_jsonl_parse_line(line, strlen(line), &a, ea, sizeof(ea));
+	rb = tse_jsonl_parse_line(spaced, strlen(spaced), &b, eb, sizeof(eb));
+	if (ra != want || rb != want || strcmp(ea, eb))
+		fail_msg("'%s': %d '%s', general %d '%s', want %d", line, ra,
+			 ea, rb, eb, want);
+	if (msg && !strstr(ea, msg))
+		fail_msg("'%s': error '%s' lacks '%s'", line, ea, msg);
+	if (want == 1 && (a.type != b.type || a.flags != b.flags ||
+			  a.kind != b.kind || strcmp(a.caller, b.caller)))
+		fail_msg("'%s': read otherwise the general way", line);
+}
+
+/* Every name the format knows is read, as the writer spells it, both ways */
+static void test_every_name(void **state)
+{
+	struct tse_event ev;
+	char line[512], err[256];
+	const char *name;
+	int i;
+
+	(void)state;
+	/* the flags' names are flags.c's */
+	for (i = 0; i < 32; i++) {
+		name = tse_flag_name(1u << i);
+		if (!name)
+			continue;
+		snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"alloc\","
+			 "\"shm\":\"0x1\",\"flags\":[\"%s\"]}", name);
+		both_ways(line, 1, NULL);
+		assert_int_equal(parse(line, &ev, err), 1);
+		assert_int_equal(ev.flags, 1u << i);
+		/* a name's prefix or extension is no name */
+		snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"alloc\","
+			 "\"shm\":\"0x1\",\"flags\":[\"%.*s\"]}",
+			 (int)strlen(name) - 1, name);
+		both_ways(line, -1, "unknown flag");
+		snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"alloc\","
+			 "\"shm\":\"0x1\",\"flags\":[\"%sS\"]}", name);
+		both_ways(line, -1, "unknown flag");
+	}
+	for (i = TEESHM_EV_ALLOC; i <= TEESHM_EV_KEXEC; i++) {
+		snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"%s\","
+			 "\"shm\":\"0x1\"}", tse_type_name(i));
+		both_ways(line, 1, NULL);
+		assert_int_equal(parse(line, &ev, err), 1);
+		assert_int_equal(ev.type, i);
+	}
+	assert_null(tse_type_name(0));
+	assert_null(tse_type_name(TEESHM_EV_KEXEC + 1));
+	both_ways("{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"crash\"}", 1,
+		  NULL);
+	/* the messages list the names from the same tables */
+	both_ways("{\"ts_ns\":1,\"event\":\"nope\",\"shm\":\"0x1\"}", -1,
+		  "unknown event \"nope\" (expected alloc, register, "
+		  "unregister, free or kexec)");
+	both_ways("{\"ts_ns\":1,\"event\":\"kexec\",\"kind\":\"nope\"}", -1,
+		  "unknown kexec kind \"nope\" (expected kexec or crash)");
+}
+
+/* Lines longer than a stack copy (512 bytes) are read the same */
+static void test_long_lines_both_ways(void **state)
+{
+	char line[4096], big[1400];
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"shm\":\"0x1\",\"caller\":\"%s\"}", big);
+	both_ways(line, 1, NULL);
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"shm\":\"0x1\",\"x\":\"%s\"}", big);
+	both_ways(line, 1, NULL);
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"shm\":\"0x1\",\"x\":\"%s\",\"ts_ns\":2}", big);
+	both_ways(line, -1, "duplicate key \"ts_ns\"");
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"shm\":\"0x1\",\"x\":\"%s", big);
+	both_ways(line, -1, "unterminated string");
+	snprintf(line, sizeof(line), "{\"ts_ns\":1,\"event\":\"free\","
+		 "\"x\":\"%s\",\"shm\":\"0x%s\"}", big, big);
+	both_ways(line, -1, "bad hex value");
+}
+
 /* The file reader: usual lines, a last one without newline, CRLF, blanks */
 static void test_feed_file_usual(void **state)
 {
@@ -675,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_fast_paths_agree),
 		cmocka_unit_test(test_usual_shape_agrees),
 		cmocka_unit_test(test_feed_file_usual),
+		cmocka_unit_test(test_every_name),
+		cmocka_unit_test(test_long_lines_both_ways),
 		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_json_writer_escapes),
 	};
