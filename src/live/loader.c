@@ -61,7 +61,7 @@ static bool want_prog(const struct loader *l, const struct kenv *env,
 {
 	const struct teeshm_bpf *skel = l->skel;
 	const char *fn = prog_fn(p);
-	bool console = l->o.console, foreach = l->foreach;
+	bool foreach = l->foreach;
 
 	/* static in optee.ko, and only needed where the layout is unknown */
 	if (!strcmp(fn, "pool_op_free") &&
@@ -71,18 +71,10 @@ static bool want_prog(const struct loader *l, const struct kenv *env,
 		return kenv_deferred(env, fn);
 	if (!strcmp(fn, "tee_shm_put"))
 		return !env->release_old;
-	if (p == skel->progs.kexec_console || p == skel->progs.kmsg_console)
-		return foreach && console;
-	if (p == skel->progs.kexec_quiet || p == skel->progs.kmsg_quiet)
-		return foreach && !console;
-	if (p == skel->progs.kexec_console_slots ||
-	    p == skel->progs.kmsg_console_slots)
-		return !foreach && console;
-	if (p == skel->progs.kexec_quiet_slots ||
-	    p == skel->progs.kmsg_quiet_slots)
-		return !foreach && !console;
-	if (p == skel->progs.kexec_basic || p == skel->progs.kmsg_basic)
-		return false;
+	if (p == skel->progs.kexec_foreach || p == skel->progs.kmsg_foreach)
+		return foreach;
+	if (p == skel->progs.kexec_slots || p == skel->progs.kmsg_slots)
+		return !foreach;
 	return true;
 }
 
@@ -114,6 +106,7 @@ int loader_open(struct loader *l, const struct kenv *env,
 	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 4;
 	l->foreach = loader_has_foreach();
 	skel->rodata->use_slots = !l->foreach;
+	skel->rodata->console_report = o->console;
 	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, want_prog(l, env, p));
