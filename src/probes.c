@@ -33,6 +33,7 @@ static const struct probe_fn {
 	{ "pool_op_free", "release without BTF: pool give-back (optee.ko)" },
 	{ "kernel_kexec", "kexec begins" },
 	{ "kmsg_dump", "kexec snapshot, before pstore's dmesg dump" },
+	{ "kmsg_dump_desc", "the same, 6.12+ (kmsg_dump() is inline)" },
 	{ "machine_kexec", "kexec snapshot (crash path, fallback)" },
 	{ "__crash_kexec", "crash kexec (kdump)" },
 };
@@ -46,6 +47,11 @@ static void print_fn(const struct kenv *env, const struct probe_fn *p)
 	if (has && !strcmp(p->fn, "tee_shm_put") && env->release_old)
 		printf("%-28s %-8s %s (unused: tee_shm_release is probed)\n",
 		       p->fn, "yes", p->what);
+	else if (!has && !strncmp(p->fn, "optee_ffa_", 10) &&
+		 kenv_fn_module(p->fn) && !kenv_deferred(env, p->fn) &&
+		 env->optee_ffa == 0)
+		printf("%-28s %-8s %s (not in optee.ko: %s)\n", p->fn, "no",
+		       p->what, env->optee_ffa_why);
 	else if (!has && kenv_deferred(env, p->fn))
 		printf("%-28s %-8s %s (armed when %s.ko loads)\n", p->fn,
 		       "later", p->what, kenv_fn_module(p->fn));
