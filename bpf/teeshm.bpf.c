@@ -911,21 +911,22 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 		ev_send(e);
 	}
 	if (console_report) {
-		u64 id = teeshm_hash64(id_key0, id_key1, shm);
+		char id[17];
 
+		teeshm_id_hex(id, teeshm_hash64(id_key0, id_key1, shm));
 		/*
-		 * Formats that 5.10's bpf_trace_printk takes too: no field
-		 * widths (readers pad the id), %pB (symbol+offset of a
-		 * return address, never the raw address).
+		 * Formats that 5.10's bpf_trace_printk takes too: one %s (the
+		 * id, 16 digits as `teeshm-trace id` prints it: 5.10 has no
+		 * field widths), %pB (symbol+offset of a return address,
+		 * never the raw address).
 		 */
-		bpf_printk("teeshm-trace: kexec-registered id=%llx size=%llu flags=0x%x",
+		bpf_printk("teeshm-trace: kexec-registered id=%s size=%llu flags=0x%x",
 			   id, l->size, l->flags);
 		if (l->caller_ip)
-			bpf_printk("teeshm-trace: kexec-site id=%llx pid=%u site=%pB",
+			bpf_printk("teeshm-trace: kexec-site id=%s pid=%u site=%pB",
 				   id, l->pid, (void *)l->caller_ip);
 		if (l->orphaned)
-			bpf_printk("teeshm-trace: kexec-orphan id=%llx",
-				   id);
+			bpf_printk("teeshm-trace: kexec-orphan id=%s", id);
 	}
 }
 

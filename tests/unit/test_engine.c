@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "engine.h"
 #include "teeshm_event.h"
+#include "teeshm_hash.h"
 
 static uint64_t ts;
 
@@ -825,6 +827,24 @@ static void test_index_wraparound(void **state)
 	}
 }
 
+/* The id as the kexec report's BPF spells it equals %016llx, leading zeros. */
+static void test_id_hex(void **state)
+{
+	static const uint64_t v[] = {
+		0, 1, 0x0661a1821979aa85ULL, 0x00000000ffffffffULL,
+		0x0fffffffffffffffULL, 0xdc1f293cec587625ULL, ~0ULL,
+	};
+	char got[17], want[24];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		teeshm_id_hex(got, v[i]);
+		snprintf(want, sizeof(want), "%016llx", (unsigned long long)v[i]);
+		assert_string_equal(got, want);
+	}
+}
+
 static void test_flags_decode(void **state)
 {
 	(void)state;
@@ -884,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_index_wraparound),
 		cmocka_unit_test(test_flags_decode),
 		cmocka_unit_test(test_flag_names),
+		cmocka_unit_test(test_id_hex),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
