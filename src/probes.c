@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "flags.h"
 #include "kenv.h"
 #include "ksyms.h"
 #include "loader.h"
@@ -78,9 +79,11 @@ int cmd_probes(const struct cli *cli, int argc, char **argv)
 		return usage_error(usage, "probes takes no arguments");
 	if (kenv_init(&env, cli->btf))
 		return EXIT_USAGE;
-	printf("flag layout: %s (detected from symbols)\n",
-	       env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17 (tee_shm_alloc present)"
-					       : "5.18+ (no tee_shm_alloc)");
+	printf("flag layout: %s (detected from symbols: %s)\n",
+	       tse_flags_gen_name(env.flags_gen),
+	       env.flags_gen == TEESHM_GEN_OLD ? "tee_shm_alloc present" :
+	       env.flags_gen == TEESHM_GEN_PROTMEM ?
+	       "tee_shm_alloc_dma_mem present" : "no tee_shm_alloc");
 	printf("struct tee_shm layout: %s\n", kenv_layout(&env));
 	printf("%-28s %-8s %s\n", "function", "present", "role");
 	for (i = 0; i < N_PROBE_FNS; i++)

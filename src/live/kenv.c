@@ -134,9 +134,19 @@ int kenv_init(struct kenv *env, const char *btf)
 		env->ks = NULL;
 		return -1;
 	}
-	/* Generation from the symbols, not from a version string. */
-	env->flags_gen = ksyms_has(env->ks, "tee_shm_alloc") ?
-			 TEESHM_GEN_OLD : TEESHM_GEN_NEW;
+	/*
+	 * Generation from the symbols, not from a version string (the bits
+	 * are #defines: no BTF has them).  tee_shm_alloc went in 5.18;
+	 * tee_shm_alloc_dma_mem came with TEE_SHM_DMA_BUF and TEE_SHM_DMA_MEM
+	 * (protected memory) and is exported whatever the configuration (a
+	 * stub without TEE_DMABUF_HEAPS): its presence is the header's.
+	 */
+	if (ksyms_has(env->ks, "tee_shm_alloc"))
+		env->flags_gen = TEESHM_GEN_OLD;
+	else if (ksyms_has(env->ks, "tee_shm_alloc_dma_mem"))
+		env->flags_gen = TEESHM_GEN_PROTMEM;
+	else
+		env->flags_gen = TEESHM_GEN_NEW;
 	env->release_old = ksyms_has(env->ks, "tee_shm_release");
 	find_optee_ffa(env);
 	err = find_btf(env, btf);

@@ -861,6 +861,25 @@ static void test_flags_decode(void **state)
 	assert_int_equal(tse_flags_decode(0x28, TEESHM_GEN_OLD),
 			 TSE_F_REGISTER | TSE_F_POOL);
 	assert_int_equal(tse_flags_decode(0x1, TEESHM_GEN_UNKNOWN), 0);
+	/*
+	 * 7.3 (protected memory): the 5.18 bits, then DMA_BUF = BIT(4)
+	 * (tee_shm_register_fd) and DMA_MEM = BIT(5) (tee_shm_alloc_dma_mem);
+	 * the 5.18 layout has no bit 4 or 5
+	 */
+	assert_int_equal(tse_flags_decode(0x5, TEESHM_GEN_PROTMEM),
+			 TSE_F_DYNAMIC | TSE_F_POOL);
+	assert_int_equal(tse_flags_decode(0x10, TEESHM_GEN_PROTMEM),
+			 TSE_F_DMA_BUF);
+	assert_int_equal(tse_flags_decode(0x20, TEESHM_GEN_PROTMEM),
+			 TSE_F_DMA_MEM);
+	assert_int_equal(tse_flags_decode(0x3f, TEESHM_GEN_PROTMEM),
+			 TSE_F_DYNAMIC | TSE_F_USER_MAPPED | TSE_F_POOL |
+			 TSE_F_PRIV | TSE_F_DMA_BUF | TSE_F_DMA_MEM);
+	assert_int_equal(tse_flags_decode(0x30, TEESHM_GEN_NEW), 0);
+	/* 5.10's bit 5 is POOL, 7.3's DMA_MEM */
+	assert_int_equal(tse_flags_decode(0x20, TEESHM_GEN_OLD), TSE_F_POOL);
+	assert_string_equal(tse_flags_gen_name(TEESHM_GEN_PROTMEM),
+			    "5.18+ with protected memory (DMA_BUF, DMA_MEM)");
 }
 
 static void test_flag_names(void **state)
