@@ -72,7 +72,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
 	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check optee-check export-test \
-	replay-arm64-test
+	replay-arm64-test deb package-test
 
 all: $(OUT)/teeshm-trace
 
@@ -244,6 +244,32 @@ install: $(OUT)/teeshm-trace
 	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/systemd/teeshm-trace.shutdown \
 		>$(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
 	chmod 0755 $(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
+
+# ------------------------------------------------------------ packages
+# make deb [DEB_ARCH=arm64]: the Debian package (debian/), built by
+# dpkg-buildpackage (cross for arm64) in a copy of the tree under
+# build/deb, where the .deb, .changes and .buildinfo land too (it writes
+# them beside the tree it builds).
+DEB_ARCH ?= $(shell dpkg --print-architecture)
+DEB_TREE := build/deb/tree-$(DEB_ARCH)/teeshm-trace
+deb:
+	$(call msg,DEB,build/deb/teeshm-trace_*_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(dir $(DEB_TREE)) && mkdir -p $(DEB_TREE)
+	$(Q)git ls-files -z -c -o --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | \
+		tar -xf - -C $(DEB_TREE)
+	$(Q)cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b \
+		$(if $(filter-out $(shell dpkg --print-architecture),$(DEB_ARCH)),-a$(DEB_ARCH)) \
+		>../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
+	$(Q)mv $(dir $(DEB_TREE))/*.deb $(dir $(DEB_TREE))/*.changes \
+		$(dir $(DEB_TREE))/*.buildinfo build/deb/
+
+# both packages: lintian (no error, no warning but the justified
+# overrides), their contents, the units' enabling, the binaries
+package-test:
+	$(MAKE) deb DEB_ARCH=amd64
+	$(MAKE) deb DEB_ARCH=arm64
+	@tests/run-group.sh package tests/package/run.sh build/deb
 
 clean:
 	rm -rf build
