@@ -7,6 +7,7 @@
 #   make testbed         -> the QEMU testbed (secure worlds, initramfs)
 #   make testbed-test    -> the testbed scenarios only
 #   make install         -> PREFIX (/usr/local), DESTDIR honoured
+#   make deb             -> build/deb/teeshm-trace_*.deb (DEB_ARCH=arm64: cross)
 
 # V=1 shows every command; quiet by default (one line per step)
 ifeq ($(V),1)
@@ -72,7 +73,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
 	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check optee-check export-test \
-	replay-arm64-test deb package-test
+	replay-arm64-test deb package-test prom-test
 
 all: $(OUT)/teeshm-trace
 
@@ -146,6 +147,11 @@ cli-test: build/teeshm-trace
 export-test: build/teeshm-trace
 	@tests/run-group.sh export tests/export/run.sh build/teeshm-trace
 
+# the Prometheus alerting rules (dist/prometheus): promtool check and
+# unit tests, and the alerts on the tool's real export
+prom-test: build/teeshm-trace
+	@tests/run-group.sh prometheus tests/prometheus/run.sh build/teeshm-trace
+
 # libFuzzer over the JSONL reader/writer and the engine (clang)
 FUZZ_CC ?= $(shell command -v clang-16 || command -v clang)
 FUZZ_RUNS ?= 200000
@@ -196,6 +202,8 @@ test:
 	$(MAKE) replay-arm64-test
 	$(MAKE) cli-test
 	$(MAKE) export-test
+	$(MAKE) prom-test
+	$(MAKE) package-test
 	$(MAKE) fuzz-test
 	$(MAKE) kernel-check
 	$(MAKE) optee-check
@@ -249,11 +257,18 @@ install: $(OUT)/teeshm-trace
 # make deb [DEB_ARCH=arm64]: the Debian package (debian/), built by
 # dpkg-buildpackage (cross for arm64) in a copy of the tree under
 # build/deb, where the .deb, .changes and .buildinfo land too (it writes
-# them beside the tree it builds).
+# them beside the tree it builds).  Rebuilt when a file of the tree is
+# newer than the package (the testbed's systemd guest installs it).
 DEB_ARCH ?= $(shell dpkg --print-architecture)
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+DEB := build/deb/teeshm-trace_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_TREE := build/deb/tree-$(DEB_ARCH)/teeshm-trace
-deb:
-	$(call msg,DEB,build/deb/teeshm-trace_*_$(DEB_ARCH).deb)
+DEB_INPUTS := $(wildcard $(shell git ls-files -c -o --exclude-standard 2>/dev/null))
+
+deb: $(DEB)
+
+$(DEB): $(DEB_INPUTS)
+	$(call msg,DEB,$@)
 	$(Q)rm -rf $(dir $(DEB_TREE)) && mkdir -p $(DEB_TREE)
 	$(Q)git ls-files -z -c -o --exclude-standard | \
 		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | \
