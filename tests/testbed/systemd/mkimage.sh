@@ -5,22 +5,33 @@
 # file system made from Debian's packages by mmdebstrap (qemu-user-static
 # through binfmt_misc; cached in ~/.cache/teeshm-trace/sysroot), with
 # teeshm-trace installed from its arm64 Debian package (`make deb
-# DEB_ARCH=arm64`, build/deb) by dpkg -i, whose maintainer scripts enable
-# the units, the TEE modules under /lib/modules, the test client, and the
-# testbed's own unit (guest/teeshm-testbed.service) that drives the
-# scenario.  The kernel
-# kexecs into /boot/Image with the busybox guest (/boot/next.cpio) as its
-# initramfs, whose optee probe makes the secure world list what was left.
+# DEB_ARCH=arm64`, build/deb, which this script runs) by dpkg -i, whose
+# maintainer scripts enable the units, the TEE modules under /lib/modules,
+# the test client, and the testbed's own unit (guest/teeshm-testbed.service)
+# that drives the scenario.  The kernel kexecs into /boot/Image with the
+# busybox guest (/boot/next.cpio) as its initramfs, whose optee probe makes
+# the secure world list what was left.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 out=${1:?usage: mkimage.sh OUTDIR}
+# the arm64 package, (re)built as the user when the tree changed
+[ "$(id -u)" -eq 0 ] && [ -n "${SUDO_UID:-}" ] ||
+	make -s -C "$TOP" deb DEB_ARCH=arm64 >&2
+# Debian's root file system (root's files, device nodes) and the package's
+# maintainer scripts, run chrooted: root, or sudo for a user (the image is
+# then given back to that user)
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || die "the systemd guest needs root (or sudo)"
+	exec sudo TEESHM_CACHE="$CACHE" EXTRA_PKGS="${EXTRA_PKGS:-}" \
+		GUEST_DIR="${GUEST_DIR:-}" TESTBED_KERNEL="$TESTBED_KERNEL" "$0" "$@"
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 # the package (the newest of debian/changelog's version) and what it needs
 version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
 deb=$TOP/build/deb/teeshm-trace_${version}_arm64.deb
-[ -f "$deb" ] || die "no $deb: run make deb DEB_ARCH=arm64 first"
+[ -f "$deb" ] || die "no $deb (make deb DEB_ARCH=arm64)"
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 	sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | grep . | sort | paste -sd,)
 pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1,$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
@@ -107,4 +118,5 @@ echo teeshm-testbed >"$root/etc/hostname"
 ln -sf /usr/lib/systemd/systemd "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initrd.cpio"
 rm -rf "$root"
+[ -z "${SUDO_UID:-}" ] || chown -R "$SUDO_UID:$SUDO_GID" "$out"
 echo "testbed: systemd guest (kernel $kver), initrd $(du -m "$out/initrd.cpio" | cut -f1) MiB" >&2
