@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 		echo "install-deps.sh: needs root: run it as root (sudo is not installed)" >&2
 		exit 2
 	fi
-	exec sudo DEBIAN_FRONTEND=noninteractive "$0" "$@"
+	exec sudo "$0" "$@"
 fi
 
 pkgs=(
