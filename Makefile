@@ -7,6 +7,7 @@
 #   make testbed         -> the QEMU testbed (secure worlds, initramfs)
 #   make testbed-test    -> the testbed scenarios only
 #   make install         -> PREFIX (/usr/local), DESTDIR honoured
+#   make deb             -> build/deb/teeshm-trace_*.deb (DEB_ARCH=arm64: cross)
 
 # V=1 shows every command; quiet by default (one line per step)
 ifeq ($(V),1)
@@ -72,7 +73,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
 	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check optee-check export-test \
-	replay-arm64-test
+	replay-arm64-test deb package-test prom-test
 
 all: $(OUT)/teeshm-trace
 
@@ -146,6 +147,11 @@ cli-test: build/teeshm-trace
 export-test: build/teeshm-trace
 	@tests/run-group.sh export tests/export/run.sh build/teeshm-trace
 
+# the Prometheus alerting rules (dist/prometheus): promtool check and
+# unit tests, and the alerts on the tool's real export
+prom-test: build/teeshm-trace
+	@tests/run-group.sh prometheus tests/prometheus/run.sh build/teeshm-trace
+
 # libFuzzer over the JSONL reader/writer and the engine (clang)
 FUZZ_CC ?= $(shell command -v clang-16 || command -v clang)
 FUZZ_RUNS ?= 200000
@@ -164,7 +170,10 @@ fuzz-test: build/fuzz/fuzz_jsonl
 testbed:
 	$(MAKE) -C tests/testbed
 
-demo: all testbed
+# only what the demo boots (not the whole testbed: 5.10's and the systemd
+# guest's images)
+demo: all
+	$(MAKE) -C tests/testbed demo
 	@tests/testbed/demo.sh
 
 # the project's OP-TEE patches: OP-TEE's checkpatch settings, clean apply
@@ -196,6 +205,8 @@ test:
 	$(MAKE) replay-arm64-test
 	$(MAKE) cli-test
 	$(MAKE) export-test
+	$(MAKE) prom-test
+	$(MAKE) package-test
 	$(MAKE) fuzz-test
 	$(MAKE) kernel-check
 	$(MAKE) optee-check
@@ -244,6 +255,39 @@ install: $(OUT)/teeshm-trace
 	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/systemd/teeshm-trace.shutdown \
 		>$(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
 	chmod 0755 $(DESTDIR)$(SHUTDOWNDIR)/teeshm-trace
+
+# ------------------------------------------------------------ packages
+# make deb [DEB_ARCH=arm64]: the Debian package (debian/), built by
+# dpkg-buildpackage (cross for arm64) in a copy of the tree under
+# build/deb, where the .deb, .changes and .buildinfo land too (it writes
+# them beside the tree it builds).  Rebuilt when a file of the tree is
+# newer than the package (the testbed's systemd guest installs it).
+DEB_ARCH ?= $(shell dpkg --print-architecture)
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+DEB := build/deb/teeshm-trace_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_TREE := build/deb/tree-$(DEB_ARCH)/teeshm-trace
+DEB_INPUTS := $(wildcard $(shell git ls-files -c -o --exclude-standard 2>/dev/null))
+
+deb: $(DEB)
+
+$(DEB): $(DEB_INPUTS)
+	$(call msg,DEB,$@)
+	$(Q)rm -rf $(dir $(DEB_TREE)) && mkdir -p $(DEB_TREE)
+	$(Q)git ls-files -z -c -o --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | \
+		tar -xf - -C $(DEB_TREE)
+	$(Q)cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b \
+		$(if $(filter-out $(shell dpkg --print-architecture),$(DEB_ARCH)),-a$(DEB_ARCH)) \
+		>../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
+	$(Q)mv $(dir $(DEB_TREE))/*.deb $(dir $(DEB_TREE))/*.changes \
+		$(dir $(DEB_TREE))/*.buildinfo build/deb/
+
+# both packages: lintian (no error, no warning but the justified
+# overrides), their contents, the units' enabling, the binaries
+package-test:
+	$(MAKE) deb DEB_ARCH=amd64
+	$(MAKE) deb DEB_ARCH=arm64
+	@tests/run-group.sh package tests/package/run.sh build/deb
 
 clean:
 	rm -rf build

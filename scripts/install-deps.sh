@@ -2,8 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # install-deps.sh - install, from Debian's archive, everything teeshm-trace's
 # build, tests and testbed need on a Debian 12 (bookworm) x86_64 machine.
+# Run it as root, or as a user who may use sudo: it asks sudo itself (a
+# minimal Debian has no sudo, and root needs none).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null; then
+		echo "install-deps.sh: needs root: run it as root (sudo is not installed)" >&2
+		exit 2
+	fi
+	exec sudo "$0" "$@"
+fi
 
 pkgs=(
 	build-essential pkg-config git bc cpio xz-utils zstd file python3
@@ -17,6 +27,7 @@ pkgs=(
 	python3-pyelftools python3-cryptography
 	mmdebstrap qemu-user-static binfmt-support arch-test kmod
 	prometheus prometheus-node-exporter curl
+	debhelper lintian crossbuild-essential-arm64
 )
 
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

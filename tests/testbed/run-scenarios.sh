@@ -12,7 +12,7 @@
 #   6 agent   the agent killed (-9) and restarted while the drivers and a
 #             client register: its status equals the secure world; stop and
 #             SIGTERM leave no pin and no kprobe event behind
-#   7 systemd a systemd-booted Debian guest: units from `make install`,
+#   7 systemd a systemd-booted Debian guest: the arm64 Debian package,
 #             `systemctl kexec` with the pre-kexec check, policy warn/block
 #   8 faults  no capabilities (the message names them), a ring buffer
 #             overflow (lost, counted, reported; the table still right), a

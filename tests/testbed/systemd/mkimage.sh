@@ -4,32 +4,52 @@
 # testbed: OUTDIR/Image (the stock kernel) and OUTDIR/initrd.cpio, a root
 # file system made from Debian's packages by mmdebstrap (qemu-user-static
 # through binfmt_misc; cached in ~/.cache/teeshm-trace/sysroot), with
-# teeshm-trace installed by `make install` (units enabled), the TEE
-# modules under /lib/modules, the test client, and the testbed's own unit
-# (guest/teeshm-testbed.service) that drives the scenario.  The kernel
-# kexecs into /boot/Image with the busybox guest (/boot/next.cpio) as its
-# initramfs, whose optee probe makes the secure world list what was left.
+# teeshm-trace installed from its arm64 Debian package (`make deb
+# DEB_ARCH=arm64`, build/deb, which this script runs) by dpkg -i, whose
+# maintainer scripts enable the units, the TEE modules under /lib/modules,
+# the test client, and the testbed's own unit (guest/teeshm-testbed.service)
+# that drives the scenario.  The kernel kexecs into /boot/Image with the
+# busybox guest (/boot/next.cpio) as its initramfs, whose optee probe makes
+# the secure world list what was left.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 out=${1:?usage: mkimage.sh OUTDIR}
+# the arm64 package, (re)built as the user when the tree changed
+[ "$(id -u)" -eq 0 ] && [ -n "${SUDO_UID:-}" ] ||
+	make -s -C "$TOP" deb DEB_ARCH=arm64 >&2
+# Debian's root file system (root's files, device nodes) and the package's
+# maintainer scripts, run chrooted: root, or sudo for a user (the image is
+# then given back to that user)
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || die "the systemd guest needs root (or sudo)"
+	exec sudo TEESHM_CACHE="$CACHE" EXTRA_PKGS="${EXTRA_PKGS:-}" \
+		GUEST_DIR="${GUEST_DIR:-}" TESTBED_KERNEL="$TESTBED_KERNEL" "$0" "$@"
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1${EXTRA_PKGS:+,$EXTRA_PKGS}"
+# the package (the newest of debian/changelog's version) and what it needs
+version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+deb=$TOP/build/deb/teeshm-trace_${version}_arm64.deb
+[ -f "$deb" ] || die "no $deb (make deb DEB_ARCH=arm64)"
+deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
+	sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | grep . | sort | paste -sd,)
+pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1,$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
 # GUEST_DIR: the driving unit(s) and run.sh (bench/ brings its own)
 guest=${GUEST_DIR:-$here/guest}
 sysroot=$CACHE/sysroot/bookworm-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
 
 # --- the Debian root file system (cached) -------------------------------------
+# foreign-architecture maintainer scripts (mmdebstrap's, the package's)
+# run under qemu-aarch64-static
+if ! arch-test arm64 >/dev/null 2>&1; then
+	mountpoint -q /proc/sys/fs/binfmt_misc ||
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+	arch-test arm64 >/dev/null ||
+		die "cannot run arm64 binaries here (binfmt_misc + qemu-user-static)"
+fi
 if [ ! -f "$sysroot/.done" ]; then
-	# foreign-architecture maintainer scripts run under qemu-aarch64-static
-	if ! arch-test arm64 >/dev/null 2>&1; then
-		mountpoint -q /proc/sys/fs/binfmt_misc ||
-			mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-		update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
-		arch-test arm64 >/dev/null ||
-			die "cannot run arm64 binaries here (binfmt_misc + qemu-user-static)"
-	fi
 	rm -rf "$sysroot" "$sysroot.tmp"
 	mkdir -p "$(dirname "$sysroot")"
 	mmdebstrap --quiet --arch=arm64 --variant=minbase --include="$pkgs" \
@@ -67,15 +87,12 @@ for m in drivers/tee/tee.ko drivers/tee/optee/optee.ko \
 done
 cp "$kimg/lib/modules/$kver/modules.builtin"* "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
-# teeshm-trace as a user installs it, units enabled
-make -s -C "$TOP" ARCH=arm64 install DESTDIR="$root" PREFIX=/usr >/dev/null
-mkdir -p "$root/etc/systemd/system/sysinit.target.wants" \
-	 "$root/etc/systemd/system/systemd-kexec.service.requires" \
-	 "$root/etc/systemd/system/multi-user.target.wants"
-ln -sf /usr/lib/systemd/system/teeshm-trace-agent.service \
-	"$root/etc/systemd/system/sysinit.target.wants/"
-ln -sf /usr/lib/systemd/system/teeshm-trace-kexec-check.service \
-	"$root/etc/systemd/system/systemd-kexec.service.requires/"
+# teeshm-trace as a Debian system installs it: its package, whose
+# postinst enables the agent and the kexec check (deb-systemd-helper)
+cp "$deb" "$root/tmp/"
+chroot "$root" dpkg -i "/tmp/$(basename "$deb")" >&2
+rm -f "$root/tmp/$(basename "$deb")"
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 # the testbed hashes ids with a known key (verify.py): the agent gets it
 mkdir -p "$root/etc/systemd/system/teeshm-trace-agent.service.d"
 cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<'UNIT'
@@ -101,4 +118,5 @@ echo teeshm-testbed >"$root/etc/hostname"
 ln -sf /usr/lib/systemd/systemd "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/initrd.cpio"
 rm -rf "$root"
+[ -z "${SUDO_UID:-}" ] || chown -R "$SUDO_UID:$SUDO_GID" "$out"
 echo "testbed: systemd guest (kernel $kver), initrd $(du -m "$out/initrd.cpio" | cut -f1) MiB" >&2

@@ -35,6 +35,18 @@ if [ "${1:-}" = guard ]; then
 fi
 
 echo "TBR begin scenario=systemd boot=1"
+# installed from the arm64 Debian package, units enabled by its postinst
+st=$(dpkg-query -W -f='${Status} ${Version}' teeshm-trace 2>&1)
+case $st in "install ok installed "*) r=0 ;; *) r=1 ;; esac
+check package-installed $r "$(echo "$st" | tr ' ' '_')"
+[ "$(dpkg-query -S /usr/sbin/teeshm-trace 2>/dev/null)" = "teeshm-trace: /usr/sbin/teeshm-trace" ] &&
+	grep -qx /etc/teeshm-trace.conf /var/lib/dpkg/info/teeshm-trace.conffiles
+check package-files $? "binary_and_conffile"
+e1=$(systemctl is-enabled teeshm-trace-agent.service)
+e2=$(systemctl is-enabled teeshm-trace-kexec-check.service)
+[ "$e1" = enabled ] && [ "$e2" = enabled ] &&
+	[ -L /etc/systemd/system/systemd-kexec.service.requires/teeshm-trace-kexec-check.service ]
+check package-units-enabled $? "agent=${e1}_kexec-check=$e2"
 systemctl is-active --quiet teeshm-trace-agent.service
 check agent-active $? "$(systemctl show -p ActiveState --value teeshm-trace-agent.service)"
 i=0
