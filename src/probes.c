@@ -59,8 +59,9 @@ static void print_fn(const struct kenv *env, const struct loader *l,
 	else if (!has && kenv_deferred(env, p->fn))
 		printf("%-28s %-8s %s; %s\n", p->fn, "later", p->what,
 		       how ? how : "kprobe");
-	else if (has && how)
-		printf("%-28s %-8s %s; %s\n", p->fn, "yes", p->what, how);
+	else if (has)
+		printf("%-28s %-8s %s; %s\n", p->fn, "yes", p->what,
+		       how ? how : "not needed here");
 	else
 		printf("%-28s %-8s %s\n", p->fn, has ? "yes" : "no", p->what);
 }

@@ -171,14 +171,21 @@ const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 			     const char *fn)
 {
 	const char *t = kenv_fn_target(env, fn);
+	struct bpf_program *p;
 
-	if (fn_tramp(l, env, t))
-		return "fentry/fexit";
-	if (kenv_deferred(env, t))
-		return "kprobe (tracefs event, armed when its module loads)";
-	if (!ksyms_has(env->ks, t))
-		return NULL;
-	return "kprobe";
+	/* the mechanism of the programs that load for it */
+	bpf_object__for_each_program(p, l->skel->obj) {
+		if (!bpf_program__autoload(p) ||
+		    strcmp(kenv_fn_target(env, prog_fn(p)), t))
+			continue;
+		if (is_tramp(p))
+			return "fentry/fexit";
+		if (kenv_deferred(env, t))
+			return "kprobe (tracefs event, armed when its module "
+			       "loads)";
+		return "kprobe";
+	}
+	return NULL;
 }
 
 int loader_load(struct loader *l, const struct kenv *env)
