@@ -599,10 +599,20 @@ int cmd_trace(const struct cli *cli, int argc, char **argv)
 /* agent --stop: detach the pinned probes, remove their events. */
 static int agent_stop(void)
 {
-	int n = pinned_agent_links();
+	int n = pinned_agent_links(), i;
 
 	pinned_unpin_all();
-	n += kprobe_events_remove(kprobe_event_agent);
+	/*
+	 * An event is busy until the kernel has released the link that used
+	 * it, which 6.12 does from a workqueue (bpf_link_put), after the unpin:
+	 * try again for a second.
+	 */
+	for (i = 0; i < 20; i++) {
+		n += kprobe_events_remove(kprobe_event_agent);
+		if (!kprobe_events_left(kprobe_event_agent))
+			break;
+		usleep(50000);
+	}
 	if (access(TEESHM_PIN_DIR, F_OK) == 0) {
 		fprintf(stderr, "teeshm-trace: agent --stop: %s still exists\n",
 			TEESHM_PIN_DIR);
