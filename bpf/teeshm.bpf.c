@@ -357,7 +357,10 @@ static __always_inline void orphan(u64 shm, struct teeshm_live *l)
  * not: called at registration, which in 5.18+ happens inside the
  * allocation function, before it returns.
  */
-static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
+static __always_inline s32 stack_id(void *ctx, bool tramp);
+
+static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
+					u8 api_hint)
 {
 	struct alloc_call *ac;
 	struct teeshm_live l = {}, *lp;
@@ -403,7 +406,7 @@ static __always_inline void track_alloc(void *ctx, u64 shm, u8 api_hint)
 		l.api = ac->api;
 		l.caller_ip = ac->caller_ip;
 	} else {
-		l.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		l.stack_id = stack_id(ctx, tramp);
 		l.api = api_hint;
 	}
 	if (bpf_map_update_elem(&live, &shm, &l, BPF_NOEXIST) &&
@@ -441,8 +444,48 @@ static __always_inline u64 entry_ret_ip(void *ctx)
 	return ip;
 }
 
-static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
-				       u32 flags, bool flags_known)
+/*
+ * fentry/fexit run from a BPF trampoline, which on arm64 pushes two frame
+ * records before the program runs: the traced function's (its return
+ * address just after the trampoline call, a few bytes into the function)
+ * and its caller's.  A stack taken in the program therefore starts with
+ * the program and the trampoline; the traced function's frame is found by
+ * its address (bpf_get_func_ip), and the caller is the frame after it.
+ * Stacks are taken from the traced function on, as a kprobe's start at
+ * the probed function.
+ */
+#define TRAMP_FRAMES 6
+
+static __always_inline u32 tramp_skip(void *ctx, u64 *caller)
+{
+	u64 ips[TRAMP_FRAMES] = {}, fn = bpf_get_func_ip(ctx);
+	u32 i;
+
+	*caller = 0;
+	if (bpf_get_stack(ctx, ips, sizeof(ips), 0) <= 0)
+		return 0;
+	for (i = 0; i < TRAMP_FRAMES - 1; i++) {
+		if (ips[i] >= fn && ips[i] < fn + 32) {
+			*caller = ips[i + 1];
+			return i;
+		}
+	}
+	return 0;
+}
+
+static __always_inline s32 stack_id(void *ctx, bool tramp)
+{
+	u64 caller;
+	u32 skip;
+
+	if (!tramp)
+		return bpf_get_stackid(ctx, &stacks, 0);
+	skip = tramp_skip(ctx, &caller);
+	return bpf_get_stackid(ctx, &stacks, skip & BPF_F_SKIP_FIELD_MASK);
+}
+
+static __always_inline int alloc_enter(void *ctx, bool tramp, u8 api, u64 tctx,
+				       u64 size, u32 flags, bool flags_known)
 {
 	struct alloc_call ac = {}, *p;
 	u32 t = tid();
@@ -453,20 +496,28 @@ static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 	ac.size = size;
 	ac.flags = flags;
 	ac.flags_known = flags_known;
-	ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	/*
 	 * At function entry the unwinder starts from the caller's frame
 	 * record and misses the caller itself (arm64: it is only in LR):
-	 * keep the return address.
+	 * keep the return address.  From a trampoline: the frame after the
+	 * traced function's.
 	 */
-	ac.caller_ip = entry_ret_ip(ctx);
+	if (tramp) {
+		u32 skip = tramp_skip(ctx, &ac.caller_ip);
+
+		ac.stack_id = bpf_get_stackid(ctx, &stacks,
+					      skip & BPF_F_SKIP_FIELD_MASK);
+	} else {
+		ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		ac.caller_ip = entry_ret_ip(ctx);
+	}
 	p = lookup_or_init(&alloc_calls, &t, &ac);
 	if (p)
 		*p = ac;
 	return 0;
 }
 
-static __always_inline int alloc_exit(void *ctx, u64 ret)
+static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 {
 	struct alloc_call *ac;
 	struct teeshm_event *e;
@@ -498,10 +549,10 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 	} else if (ret) {
 		struct teeshm_live *l;
 
-		track_alloc(ctx, ret, ac->api);
+		track_alloc(ctx, tramp, ret, ac->api);
 		/* in a kretprobe the pc is the real return address */
 		l = bpf_map_lookup_elem(&live, &ret);
-		if (l && !l->caller_ip)
+		if (!tramp && l && !l->caller_ip)
 			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
 	ac->active = 0;
@@ -511,93 +562,93 @@ static __always_inline int alloc_exit(void *ctx, u64 ret)
 SEC("kprobe/tee_shm_alloc")
 int BPF_KPROBE(shm_alloc_enter, void *tctx, size_t size, u32 flags)
 {
-	return alloc_enter(ctx, TEESHM_API_SHM_ALLOC, (u64)tctx, size, flags,
-			   true);
+	return alloc_enter(ctx, false, TEESHM_API_SHM_ALLOC, (u64)tctx,
+			   size, flags, true);
 }
 
 SEC("kretprobe/tee_shm_alloc")
 int BPF_KRETPROBE(shm_alloc_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_user_buf")
 int BPF_KPROBE(alloc_user_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, TEESHM_API_ALLOC_USER_BUF, (u64)tctx, size, 0,
-			   false);
+	return alloc_enter(ctx, false, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
+			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_user_buf")
 int BPF_KRETPROBE(alloc_user_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_kernel_buf")
 int BPF_KPROBE(alloc_kernel_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx, size,
-			   0, false);
+	return alloc_enter(ctx, false, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
+			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_kernel_buf")
 int BPF_KRETPROBE(alloc_kernel_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_priv_buf")
 int BPF_KPROBE(alloc_priv_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx, size, 0,
-			   false);
+	return alloc_enter(ctx, false, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
+			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_priv_buf")
 int BPF_KRETPROBE(alloc_priv_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register_user_buf")
 int BPF_KPROBE(reg_user_enter, void *tctx, unsigned long addr, size_t len)
 {
-	return alloc_enter(ctx, TEESHM_API_REGISTER_USER_BUF, (u64)tctx, len,
-			   0, false);
+	return alloc_enter(ctx, false, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
+			   len, 0, false);
 }
 
 SEC("kretprobe/tee_shm_register_user_buf")
 int BPF_KRETPROBE(reg_user_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register_kernel_buf")
 int BPF_KPROBE(reg_kernel_enter, void *tctx, void *addr, size_t len)
 {
-	return alloc_enter(ctx, TEESHM_API_REGISTER_KERNEL_BUF, (u64)tctx, len,
-			   0, false);
+	return alloc_enter(ctx, false, TEESHM_API_REGISTER_KERNEL_BUF,
+			   (u64)tctx, len, 0, false);
 }
 
 SEC("kretprobe/tee_shm_register_kernel_buf")
 int BPF_KRETPROBE(reg_kernel_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register")
 int BPF_KPROBE(shm_register_enter, void *tctx, unsigned long addr, size_t len,
 	       u32 flags)
 {
-	return alloc_enter(ctx, TEESHM_API_SHM_REGISTER, (u64)tctx, len, flags,
-			   true);
+	return alloc_enter(ctx, false, TEESHM_API_SHM_REGISTER, (u64)tctx,
+			   len, flags, true);
 }
 
 SEC("kretprobe/tee_shm_register")
 int BPF_KRETPROBE(shm_register_exit, void *ret)
 {
-	return alloc_exit(ctx, (u64)ret);
+	return alloc_exit(ctx, false, (u64)ret);
 }
 
 /* -------------------------------------------- secure-world registration */
@@ -613,13 +664,13 @@ static __always_inline void reg_call_set(u32 t, struct shm_call *c)
 		*p = *c;
 }
 
-static __always_inline int reg_enter(void *ctx, void *tctx, u64 shm, u8 api,
-				     u64 pages)
+static __always_inline int reg_enter(void *ctx, bool tramp, void *tctx,
+				     u64 shm, u8 api, u64 pages)
 {
 	struct shm_call c = { .shm = shm, .tctx = (u64)tctx, .api = api,
 			      .pages = pages };
 
-	track_alloc(ctx, shm, TEESHM_API_NONE);
+	track_alloc(ctx, tramp, shm, TEESHM_API_NONE);
 	reg_call_set(tid(), &c);
 	return 0;
 }
@@ -690,7 +741,7 @@ SEC("kprobe/optee_shm_register")
 int BPF_KPROBE(optee_reg_enter, void *tctx, void *shm, void *pages,
 	       size_t num_pages)
 {
-	return reg_enter(ctx, tctx, (u64)shm, TEESHM_API_OPTEE_REGISTER,
+	return reg_enter(ctx, false, tctx, (u64)shm, TEESHM_API_OPTEE_REGISTER,
 			 num_pages);
 }
 
@@ -716,16 +767,19 @@ static __always_inline void put_teardown(u64 shm)
 		ps->e[d].released = 1;
 }
 
+static __always_inline int unreg_enter(void *tctx, void *shm, u8 api)
+{
+	struct shm_call c = { .shm = (u64)shm, .tctx = (u64)tctx, .api = api };
+
+	put_teardown((u64)shm);
+	reg_call_set(tid(), &c);
+	return 0;
+}
+
 SEC("kprobe/optee_shm_unregister")
 int BPF_KPROBE(optee_unreg_enter, void *tctx, void *shm)
 {
-	struct shm_call c = { .shm = (u64)shm, .tctx = (u64)tctx,
-			      .api = TEESHM_API_OPTEE_UNREGISTER };
-	u32 t = tid();
-
-	put_teardown((u64)shm);
-	reg_call_set(t, &c);
-	return 0;
+	return unreg_enter(tctx, shm, TEESHM_API_OPTEE_UNREGISTER);
 }
 
 /* optee.ko's dynamic pool gives a buffer back (<= 5.17: pool_op_free). */
@@ -746,7 +800,8 @@ SEC("kprobe/optee_ffa_shm_register")
 int BPF_KPROBE(ffa_reg_enter, void *tctx, void *shm, void *pages,
 	       size_t num_pages)
 {
-	return reg_enter(ctx, tctx, (u64)shm, TEESHM_API_FFA_REGISTER, num_pages);
+	return reg_enter(ctx, false, tctx, (u64)shm, TEESHM_API_FFA_REGISTER,
+			 num_pages);
 }
 
 SEC("kretprobe/optee_ffa_shm_register")
@@ -758,13 +813,7 @@ int BPF_KRETPROBE(ffa_reg_exit, int ret)
 SEC("kprobe/optee_ffa_shm_unregister")
 int BPF_KPROBE(ffa_unreg_enter, void *tctx, void *shm)
 {
-	struct shm_call c = { .shm = (u64)shm, .tctx = (u64)tctx,
-			      .api = TEESHM_API_FFA_UNREGISTER };
-	u32 t = tid();
-
-	put_teardown((u64)shm);
-	reg_call_set(t, &c);
-	return 0;
+	return unreg_enter(tctx, shm, TEESHM_API_FFA_UNREGISTER);
 }
 
 SEC("kretprobe/optee_ffa_shm_unregister")
@@ -845,8 +894,7 @@ static __always_inline int put_pop(void)
 	return release_done(shm, TEESHM_API_SHM_RELEASE);
 }
 
-SEC("kprobe/tee_shm_put")
-int BPF_KPROBE(shm_put_enter, void *shm)
+static __always_inline int put_enter(void *shm)
 {
 	struct tee_shm___teeshm *s = shm;
 	u8 released = 0;
@@ -861,6 +909,12 @@ int BPF_KPROBE(shm_put_enter, void *shm)
 	 */
 	put_push((u64)shm, released);
 	return 0;
+}
+
+SEC("kprobe/tee_shm_put")
+int BPF_KPROBE(shm_put_enter, void *shm)
+{
+	return put_enter(shm);
 }
 
 SEC("kretprobe/tee_shm_put")
@@ -879,6 +933,152 @@ int BPF_KPROBE(shm_release_enter, void *shm)
 
 SEC("kretprobe/tee_shm_release")
 int BPF_KRETPROBE(shm_release_exit)
+{
+	return put_pop();
+}
+
+/* ------------------------------------------------ fentry / fexit */
+
+/*
+ * The same handlers called from BPF trampolines, where the kernel has them
+ * (ftrace direct calls: arm64 6.4+, x86 5.5+) and the function has BTF:
+ * no breakpoint trap per call.  Kernels of 5.18 and later only (the
+ * functions of older ones stay on kprobes).  User space loads either these
+ * or the kprobes of a function, never both; not autoloaded, so that the
+ * object loads where BTF or the helpers they use are missing (5.10).
+ * An fexit program runs when its call returns, from the trampoline that
+ * called the function: unlike a kretprobe it needs no instance, so no
+ * return can be missed.
+ */
+SEC("fentry/tee_shm_alloc_user_buf")
+int BPF_PROG(f_alloc_user_enter, void *tctx, size_t size)
+{
+	return alloc_enter(ctx, true, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
+			   size, 0, false);
+}
+
+SEC("fexit/tee_shm_alloc_user_buf")
+int BPF_PROG(f_alloc_user_exit, void *tctx, size_t size, void *ret)
+{
+	return alloc_exit(ctx, true, (u64)ret);
+}
+
+SEC("fentry/tee_shm_alloc_kernel_buf")
+int BPF_PROG(f_alloc_kernel_enter, void *tctx, size_t size)
+{
+	return alloc_enter(ctx, true, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
+			   size, 0, false);
+}
+
+SEC("fexit/tee_shm_alloc_kernel_buf")
+int BPF_PROG(f_alloc_kernel_exit, void *tctx, size_t size, void *ret)
+{
+	return alloc_exit(ctx, true, (u64)ret);
+}
+
+SEC("fentry/tee_shm_alloc_priv_buf")
+int BPF_PROG(f_alloc_priv_enter, void *tctx, size_t size)
+{
+	return alloc_enter(ctx, true, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
+			   size, 0, false);
+}
+
+SEC("fexit/tee_shm_alloc_priv_buf")
+int BPF_PROG(f_alloc_priv_exit, void *tctx, size_t size, void *ret)
+{
+	return alloc_exit(ctx, true, (u64)ret);
+}
+
+SEC("fentry/tee_shm_register_user_buf")
+int BPF_PROG(f_reg_user_enter, void *tctx, unsigned long addr, size_t len)
+{
+	return alloc_enter(ctx, true, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
+			   len, 0, false);
+}
+
+SEC("fexit/tee_shm_register_user_buf")
+int BPF_PROG(f_reg_user_exit, void *tctx, unsigned long addr, size_t len,
+	     void *ret)
+{
+	return alloc_exit(ctx, true, (u64)ret);
+}
+
+SEC("fentry/tee_shm_register_kernel_buf")
+int BPF_PROG(f_reg_kernel_enter, void *tctx, void *addr, size_t len)
+{
+	return alloc_enter(ctx, true, TEESHM_API_REGISTER_KERNEL_BUF,
+			   (u64)tctx, len, 0, false);
+}
+
+SEC("fexit/tee_shm_register_kernel_buf")
+int BPF_PROG(f_reg_kernel_exit, void *tctx, void *addr, size_t len,
+	     void *ret)
+{
+	return alloc_exit(ctx, true, (u64)ret);
+}
+
+SEC("fentry/optee_shm_register")
+int BPF_PROG(f_optee_reg_enter, void *tctx, void *shm, void *pages,
+	     size_t num_pages)
+{
+	return reg_enter(ctx, true, tctx, (u64)shm, TEESHM_API_OPTEE_REGISTER,
+			 num_pages);
+}
+
+SEC("fexit/optee_shm_register")
+int BPF_PROG(f_optee_reg_exit, void *tctx, void *shm, void *pages,
+	     size_t num_pages, unsigned long start, int ret)
+{
+	return reg_exit(ret, true);
+}
+
+SEC("fentry/optee_shm_unregister")
+int BPF_PROG(f_optee_unreg_enter, void *tctx, void *shm)
+{
+	return unreg_enter(tctx, shm, TEESHM_API_OPTEE_UNREGISTER);
+}
+
+SEC("fexit/optee_shm_unregister")
+int BPF_PROG(f_optee_unreg_exit, void *tctx, void *shm, int ret)
+{
+	return reg_exit(ret, false);
+}
+
+SEC("fentry/optee_ffa_shm_register")
+int BPF_PROG(f_ffa_reg_enter, void *tctx, void *shm, void *pages,
+	     size_t num_pages)
+{
+	return reg_enter(ctx, true, tctx, (u64)shm, TEESHM_API_FFA_REGISTER,
+			 num_pages);
+}
+
+SEC("fexit/optee_ffa_shm_register")
+int BPF_PROG(f_ffa_reg_exit, void *tctx, void *shm, void *pages,
+	     size_t num_pages, unsigned long start, int ret)
+{
+	return reg_exit(ret, true);
+}
+
+SEC("fentry/optee_ffa_shm_unregister")
+int BPF_PROG(f_ffa_unreg_enter, void *tctx, void *shm)
+{
+	return unreg_enter(tctx, shm, TEESHM_API_FFA_UNREGISTER);
+}
+
+SEC("fexit/optee_ffa_shm_unregister")
+int BPF_PROG(f_ffa_unreg_exit, void *tctx, void *shm, int ret)
+{
+	return reg_exit(ret, false);
+}
+
+SEC("fentry/tee_shm_put")
+int BPF_PROG(f_shm_put_enter, void *shm)
+{
+	return put_enter(shm);
+}
+
+SEC("fexit/tee_shm_put")
+int BPF_PROG(f_shm_put_exit, void *shm)
 {
 	return put_pop();
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "flags.h"
+#include "idkey.h"
 #include "kenv.h"
 #include "ksyms.h"
 #include "loader.h"
@@ -41,8 +42,10 @@ static const struct probe_fn {
 
 #define N_PROBE_FNS (sizeof(probe_fns) / sizeof(probe_fns[0]))
 
-static void print_fn(const struct kenv *env, const struct probe_fn *p)
+static void print_fn(const struct kenv *env, const struct loader *l,
+		     const struct probe_fn *p)
 {
+	const char *how = loader_mechanism(l, env, p->fn);
 	bool has = ksyms_has(env->ks, p->fn);
 
 	if (has && !strcmp(p->fn, "tee_shm_put") && env->release_old)
@@ -54,8 +57,11 @@ static void print_fn(const struct kenv *env, const struct probe_fn *p)
 		printf("%-28s %-8s %s (not in optee.ko: %s)\n", p->fn, "no",
 		       p->what, env->optee_ffa_why);
 	else if (!has && kenv_deferred(env, p->fn))
-		printf("%-28s %-8s %s (armed when %s.ko loads)\n", p->fn,
-		       "later", p->what, kenv_fn_module(p->fn));
+		printf("%-28s %-8s %s; %s\n", p->fn, "later", p->what,
+		       how ? how : "kprobe");
+	else if (has)
+		printf("%-28s %-8s %s; %s\n", p->fn, "yes", p->what,
+		       how ? how : "not needed here");
 	else
 		printf("%-28s %-8s %s\n", p->fn, has ? "yes" : "no", p->what);
 }
@@ -66,8 +72,13 @@ int cmd_probes(const struct cli *cli, int argc, char **argv)
 		"Usage: teeshm-trace probes\n"
 		"\n"
 		"List the functions teeshm-trace probes and whether this kernel\n"
-		"has them (from /proc/kallsyms).  `trace --verbose` says which\n"
-		"actually attached.\n";
+		"has them (from /proc/kallsyms), and how each is probed: fentry/fexit\n"
+		"where BPF trampolines work (found by attaching a program that does\n"
+		"nothing) and the function has BTF, else kprobes.  `trace --verbose`\n"
+		"says which actually attached.\n";
+	struct loader_opts o = { .max_buffers = TEESHM_LIVE_MAX };
+	struct id_key key = { 0 };
+	struct loader l;
 	struct kenv env;
 	size_t i;
 
@@ -85,13 +96,22 @@ int cmd_probes(const struct cli *cli, int argc, char **argv)
 	       env.flags_gen == TEESHM_GEN_PROTMEM ?
 	       "tee_shm_alloc_dma_mem present" : "no tee_shm_alloc");
 	printf("struct tee_shm layout: %s\n", kenv_layout(&env));
-	printf("%-28s %-8s %s\n", "function", "present", "role");
+	loader_print_libbpf(cli->verbose);
+	if (loader_open(&l, &env, &key, &o)) {
+		kenv_fini(&env);
+		return EXIT_USAGE;
+	}
+	printf("BPF trampolines (fentry/fexit): %s: %s\n",
+	       l.use_tramp ? "yes" : "no", l.tramp.why);
+	printf("%-28s %-8s %s; %s\n", "function", "present", "role",
+	       "mechanism");
 	for (i = 0; i < N_PROBE_FNS; i++)
-		print_fn(&env, &probe_fns[i]);
+		print_fn(&env, &l, &probe_fns[i]);
 	printf("kexec snapshot: %s\n", loader_has_foreach() ?
 	       "in kernel (bpf_for_each_map_elem)" :
 	       "in kernel, from a slot array (no bpf_for_each_map_elem, or no "
 	       "permission to probe)");
+	loader_close(&l, false);
 	kenv_fini(&env);
 	return EXIT_CLEAN;
 }

@@ -41,6 +41,7 @@ static const char trace_usage[] =
 	"Usage: teeshm-trace trace [--json | --quiet] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--duration SECS]\n"
 	"                          [--ring-size BYTES] [--latency MS]\n"
+	"                          [--attach auto|kprobe|fentry]\n"
 	"\n"
 	"Attach to this kernel's TEE shm functions and stream events until\n"
 	"SIGINT/SIGTERM (or --duration).  The live table is pinned under\n"
@@ -63,6 +64,10 @@ static const char trace_usage[] =
 	"                      (default 100: it is woken once per batch);\n"
 	"                      0 wakes it for every event, at a context\n"
 	"                      switch per event on the traced CPU\n"
+	"      --attach M      how functions are probed: auto (default:\n"
+	"                      fentry/fexit where BPF trampolines work and\n"
+	"                      the function has BTF, else kprobes), kprobe,\n"
+	"                      or fentry (exit 2 if trampolines do not work)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit: 0 clean, 1 findings seen while tracing, 2 usage or set-up error.\n";
@@ -70,7 +75,7 @@ static const char trace_usage[] =
 static const char agent_usage[] =
 	"Usage: teeshm-trace agent [--json | --quiet] [-o FILE] [--no-console]\n"
 	"                          [--max-buffers N] [--ring-size BYTES]\n"
-	"                          [--latency MS]\n"
+	"                          [--latency MS] [--attach auto|kprobe|fentry]\n"
 	"       teeshm-trace agent --stop\n"
 	"\n"
 	"The always-on tracer (for a service started at early boot): like\n"
@@ -89,6 +94,7 @@ static const char agent_usage[] =
 	"      --ring-size B   event ring buffer bytes (default 1048576)\n"
 	"      --latency MS    events reach the agent within MS ms\n"
 	"                      (default 100; 0: woken for every event)\n"
+	"      --attach M      auto (default), kprobe or fentry, as trace\n"
 	"      --stop          detach the pinned probes, remove the pins and\n"
 	"                      the agent's kprobe events\n"
 	"  -h, --help          this text\n"
@@ -152,6 +158,7 @@ static int parse_opts(struct trace_opts *o, const char *usage, int argc,
 		{ "ring-size", required_argument, NULL, 'R' },
 		{ "latency", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "attach", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +198,12 @@ static int parse_opts(struct trace_opts *o, const char *usage, int argc,
 				return usage_error(usage,
 					"--latency: expected milliseconds "
 					"from 0 to 10000");
+			break;
+		case 'A':
+			o->bpf.attach = attach_mode_parse(optarg);
+			if (o->bpf.attach < 0)
+				return usage_error(usage, "--attach: expected "
+						   "auto, kprobe or fentry");
 			break;
 		case 'd':
 			if (!number(optarg, &o->duration) || !o->duration)
@@ -455,7 +468,7 @@ static void report_losses(const struct tracer *t)
 	int cfd = t->maps.counters;
 	uint64_t lost = pinned_counter(cfd, TEESHM_CNT_LOST);
 	uint64_t full = pinned_counter(cfd, TEESHM_CNT_LIVE_FULL);
-	uint64_t missed = kprobe_misses();
+	uint64_t missed = kprobe_misses() + loader_tramp_misses(&t->loader);
 	uint64_t stale = pinned_counter(cfd, TEESHM_CNT_STALE);
 	struct rusage ru;
 
@@ -586,10 +599,20 @@ int cmd_trace(const struct cli *cli, int argc, char **argv)
 /* agent --stop: detach the pinned probes, remove their events. */
 static int agent_stop(void)
 {
-	int n = pinned_agent_links();
+	int n = pinned_agent_links(), i;
 
 	pinned_unpin_all();
-	n += kprobe_events_remove(kprobe_event_agent);
+	/*
+	 * An event is busy until the kernel has released the link that used
+	 * it, which 6.12 does from a workqueue (bpf_link_put), after the unpin:
+	 * try again for a second.
+	 */
+	for (i = 0; i < 20; i++) {
+		n += kprobe_events_remove(kprobe_event_agent);
+		if (!kprobe_events_left(kprobe_event_agent))
+			break;
+		usleep(50000);
+	}
 	if (access(TEESHM_PIN_DIR, F_OK) == 0) {
 		fprintf(stderr, "teeshm-trace: agent --stop: %s still exists\n",
 			TEESHM_PIN_DIR);

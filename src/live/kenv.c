@@ -10,6 +10,7 @@
 
 #include "kenv.h"
 #include "ksyms.h"
+#include "moddep.h"
 #include "teeshm_event.h"
 
 /* Per-kernel-release external BTF, e.g. cut with `bpftool gen min_core_btf` */
@@ -45,38 +46,6 @@ static int find_btf(struct kenv *env, const char *btf)
 	return 0;
 }
 
-/* The basename of path without ".ko" and a compression suffix is mod. */
-static bool is_module(const char *path, const char *mod)
-{
-	const char *b = strrchr(path, '/');
-	size_t n = strlen(mod);
-
-	b = b ? b + 1 : path;
-	return !strncmp(b, mod, n) && !strncmp(b + n, ".ko", 3);
-}
-
-/*
- * optee.ko's dependencies in modules.dep: FF-A's core module among them
- * means its FF-A ABI is built (ffa_abi.o, CONFIG_ARM_FFA_TRANSPORT=m).
- * 1, 0, or -1 if optee.ko is not listed.
- */
-static int optee_needs_ffa_core(FILE *f)
-{
-	char line[1024], *tok, *save;
-
-	while (fgets(line, sizeof(line), f)) {
-		tok = strtok_r(line, ": \n", &save);
-		if (!tok || !is_module(tok, "optee"))
-			continue;
-		while ((tok = strtok_r(NULL, " \n", &save)))
-			if (is_module(tok, "ffa-core") ||
-			    is_module(tok, "ffa_core"))
-				return 1;
-		return 0;
-	}
-	return -1;
-}
-
 /*
  * Whether optee.ko, not loaded yet, has optee_ffa_*: an FF-A bus that is
  * there (FF-A built in, or ffa-core loaded), else optee.ko's line in
@@ -103,7 +72,7 @@ static void find_optee_ffa(struct kenv *env)
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	env->optee_ffa = optee_needs_ffa_core(f);
+	env->optee_ffa = moddep_needs(f, "optee", "ffa-core");
 	fclose(f);
 	if (env->optee_ffa == 1)
 		env->optee_ffa_why = "optee.ko needs ffa-core (modules.dep)";

@@ -52,7 +52,39 @@ static const char *prog_fn(const struct bpf_program *p)
 
 static bool is_ret(const struct bpf_program *p)
 {
-	return !strncmp(bpf_program__section_name(p), "kretprobe/", 10);
+	const char *sec = bpf_program__section_name(p);
+
+	return !strncmp(sec, "kretprobe/", 10) || !strncmp(sec, "fexit/", 6);
+}
+
+/* An fentry or fexit program (called from a BPF trampoline). */
+static bool is_tramp(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
+}
+
+/*
+ * Is fn probed from a trampoline?  Where they work and were not refused,
+ * if fn is in the kernel now (a module loaded later is armed through a
+ * tracefs kprobe event, which needs no BTF) with BTF, and has fentry
+ * programs (5.18+ functions).
+ */
+static bool fn_tramp(const struct loader *l, const struct kenv *env,
+		     const char *fn)
+{
+	struct bpf_program *p;
+	char sec[128];
+
+	if (!l->use_tramp || !ksyms_has(env->ks, fn) ||
+	    !tramp_has_btf(&l->tramp, fn))
+		return false;
+	snprintf(sec, sizeof(sec), "fentry/%s", fn);
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (!strcmp(bpf_program__section_name(p), sec))
+			return true;
+	return false;
 }
 
 /* Does p load on this kernel, with these options? */
@@ -63,6 +95,9 @@ static bool want_prog(const struct loader *l, const struct kenv *env,
 	const char *fn = kenv_fn_target(env, prog_fn(p));
 	bool foreach = l->foreach;
 
+	if (is_tramp(p) || fn_tramp(l, env, fn))
+		return is_tramp(p) && fn_tramp(l, env, fn) &&
+		       (strcmp(fn, "tee_shm_put") || !env->release_old);
 	/* static in optee.ko, and only needed where the layout is unknown */
 	if (!strcmp(fn, "pool_op_free") &&
 	    (kenv_shm_btf(env) || env->flags_gen != TEESHM_GEN_OLD))
@@ -89,6 +124,17 @@ int loader_open(struct loader *l, const struct kenv *env,
 	memset(l, 0, sizeof(*l));
 	l->o = *o;
 	l->events.agent = o->agent;
+	if (o->attach != ATTACH_KPROBE) {
+		tramp_probe(&l->tramp);
+		if (!l->tramp.works && o->attach == ATTACH_FENTRY) {
+			fprintf(stderr, "teeshm-trace: --attach=fentry: BPF "
+				"trampolines unavailable here: %s (use "
+				"--attach=kprobe or auto)\n", l->tramp.why);
+			tramp_free(&l->tramp);
+			return -1;
+		}
+		l->use_tramp = l->tramp.works;
+	}
 	l->skel = skel = teeshm_bpf__open_opts(&oo);
 	if (!skel) {
 		fprintf(stderr, "teeshm-trace: cannot open the BPF object: %s\n",
@@ -110,7 +156,36 @@ int loader_open(struct loader *l, const struct kenv *env,
 	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, want_prog(l, env, p));
+	if (o->verbose)
+		fprintf(stderr, "teeshm-trace: attach: %s (%s)\n",
+			o->attach == ATTACH_KPROBE ?
+			"kprobes (--attach=kprobe)" : l->use_tramp ?
+			"fentry/fexit where a function has BTF and is loaded, "
+			"else kprobes" : "kprobes",
+			o->attach == ATTACH_KPROBE ? "trampolines not tried" :
+			l->tramp.why);
 	return 0;
+}
+
+const char *loader_mechanism(const struct loader *l, const struct kenv *env,
+			     const char *fn)
+{
+	const char *t = kenv_fn_target(env, fn);
+	struct bpf_program *p;
+
+	/* the mechanism of the programs that load for it */
+	bpf_object__for_each_program(p, l->skel->obj) {
+		if (!bpf_program__autoload(p) ||
+		    strcmp(kenv_fn_target(env, prog_fn(p)), t))
+			continue;
+		if (is_tramp(p))
+			return "fentry/fexit";
+		if (kenv_deferred(env, t))
+			return "kprobe (tracefs event, armed when its module "
+			       "loads)";
+		return "kprobe";
+	}
+	return NULL;
 }
 
 int loader_load(struct loader *l, const struct kenv *env)
@@ -173,6 +248,8 @@ static struct bpf_link *attach_one(struct loader *l, const struct kenv *env,
 {
 	const char *fn = kenv_fn_target(env, prog_fn(p));
 
+	if (is_tramp(p))
+		return bpf_program__attach(p);
 	if (kenv_deferred(env, fn))
 		return kprobe_event_attach(&l->events, p, fn,
 					   kenv_fn_module(fn));
@@ -182,6 +259,20 @@ static struct bpf_link *attach_one(struct loader *l, const struct kenv *env,
 		return bpf_program__attach_kprobe(p, false,
 						  "optee:pool_op_free");
 	return bpf_program__attach_kprobe(p, false, fn);
+}
+
+/* The mechanism of an attached program, for --verbose. */
+static const char *mech_name(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	if (!strncmp(sec, "fexit/", 6))
+		return "fexit (no instances: a return cannot be missed)";
+	if (!strncmp(sec, "fentry/", 7))
+		return "fentry";
+	if (!strncmp(sec, "kretprobe/", 10))
+		return "kretprobe (misses counted)";
+	return "kprobe";
 }
 
 /* The agent's links outlive it, pinned; the first that cannot be says why. */
@@ -235,11 +326,11 @@ int loader_attach(struct loader *l, const struct kenv *env)
 				l->links[l->nlinks++] = link;
 			if (l->o.verbose)
 				fprintf(stderr, "teeshm-trace: probe %-26s "
-					"%-20s %s\n", fn,
+					"%-20s %s %s\n", fn,
 					bpf_program__name(p),
 					kenv_deferred(env, fn) ?
 					"attached (armed when its module loads)" :
-					"attached");
+					"attached", mech_name(p));
 		}
 	}
 	if (!l->nlinks) {
@@ -263,6 +354,27 @@ void loader_close(struct loader *l, bool keep)
 	kprobe_events_remove_own(&l->events);
 	teeshm_bpf__destroy(l->skel);
 	l->skel = NULL;
+	tramp_free(&l->tramp);
+}
+
+unsigned long long loader_tramp_misses(const struct loader *l)
+{
+	unsigned long long n = 0;
+	struct bpf_program *p;
+
+	if (!l->skel)
+		return 0;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (!is_tramp(p) || fd < 0 ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		n += info.recursion_misses;
+	}
+	return n;
 }
 
 void loader_costs(const struct loader *l)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "tracefs.h"
+#include "tramp.h"
 
 struct bpf_link;
 struct id_key;
@@ -24,6 +25,7 @@ struct loader_opts {
 	unsigned long ring_size;	/* ring buffer bytes, 0: default */
 	unsigned long latency_ms;	/* wake the reader at this age */
 	bool console;			/* kexec report on the console */
+	int attach;			/* enum attach_mode (--attach) */
 	bool agent;			/* links pinned: they outlive us */
 	bool verbose;
 };
@@ -32,6 +34,8 @@ struct loader {
 	struct loader_opts o;
 	struct teeshm_bpf *skel;
 	bool foreach;		/* bpf_for_each_map_elem, else snapshot slots */
+	struct tramp tramp;	/* BPF trampolines here (not probed: kprobe) */
+	bool use_tramp;		/* fentry/fexit where a function allows */
 	struct bpf_link *links[LOADER_MAX_LINKS];
 	int nlinks;
 	int link_pin_err;	/* agent: errno of the link that did not pin */
@@ -60,5 +64,13 @@ int loader_attach(struct loader *l, const struct kenv *env);
 void loader_close(struct loader *l, bool keep);
 /* Runs and run time of each program (kernel.bpf_stats_enabled). */
 void loader_costs(const struct loader *l);
+/*
+ * How fn is probed after loader_open: "fentry", "kprobe", "kprobe
+ * (tracefs, when MOD loads)" - or NULL if it is not (absent, unused).
+ */
+const char *loader_mechanism(const struct loader *l, const struct kenv *env,
+			     const char *fn);
+/* Calls the trampoline programs skipped (a program re-entered on a CPU). */
+unsigned long long loader_tramp_misses(const struct loader *l);
 
 #endif /* TEESHM_LOADER_H */

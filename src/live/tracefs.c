@@ -63,7 +63,11 @@ static int kprobe_events_write(const char *line)
 	return err;
 }
 
-int kprobe_events_remove(bool (*pick)(const char *name))
+/*
+ * Remove (or, left, only count) the teeshm/ events pick() chooses: how
+ * many were removed (counted).
+ */
+static int events_walk(bool (*pick)(const char *name), bool left)
 {
 	char path[128], line[512], del[300];
 	FILE *f;
@@ -85,11 +89,21 @@ int kprobe_events_remove(bool (*pick)(const char *name))
 		if (!pick(ev + strlen("teeshm/")))
 			continue;
 		snprintf(del, sizeof(del), "-:%s\n", ev);
-		if (!kprobe_events_write(del))
+		if (left || !kprobe_events_write(del))
 			n++;
 	}
 	fclose(f);
 	return n;
+}
+
+int kprobe_events_remove(bool (*pick)(const char *name))
+{
+	return events_walk(pick, false);
+}
+
+int kprobe_events_left(bool (*pick)(const char *name))
+{
+	return events_walk(pick, true);
 }
 
 bool kprobe_event_stale(const char *name)

@@ -44,6 +44,8 @@ void kprobe_events_keep(struct kprobe_events *ev);
 
 /* Remove the teeshm/ events pick() chooses; returns how many. */
 int kprobe_events_remove(bool (*pick)(const char *name));
+/* How many teeshm/ events pick() chooses are defined. */
+int kprobe_events_left(bool (*pick)(const char *name));
 /* teeshm_<pid>_fn of a tracer that is gone */
 bool kprobe_event_stale(const char *name);
 /* the agent's (teeshm_agent_fn) */

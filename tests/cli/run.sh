@@ -69,6 +69,11 @@ expect "last-kexec: leak found" 1 "optee_rng_init\+0x30/0x70 \[optee_rng\]" \
 	"$bin" last-kexec --file "$fx/console-leak.log"
 expect "last-kexec --json" 1 '^\{"kind":"kexec","source":"[^"]*console-leak.log","complete":true,"lost_events":0,"registered":\[\{"id":"836064f63908d3b2","size":4096,"raw_flags":5,"pid":118,"site":"optee_rng_init\+0x30/0x70 \[optee_rng\]"\}\]\}$' \
 	"$bin" last-kexec --json --file "$fx/console-leak.log"
+expect "trace: --attach names a mechanism" 2 "--attach: expected auto, kprobe or fentry" \
+	"$bin" trace --attach uprobe
+expect "agent: --attach names a mechanism" 2 "--attach: expected auto, kprobe or fentry" \
+	"$bin" agent --attach=
+expect "trace --help: --attach" 0 "--attach M +how functions are probed" "$bin" trace --help
 expect "trace: bad TEESHM_MAXACTIVE" 2 "TEESHM_MAXACTIVE=0x10: expected a number of return-probe instances, 1 to 4096" \
 	env TEESHM_MAXACTIVE=0x10 "$bin" trace
 expect "agent: TEESHM_MAXACTIVE out of range" 2 "TEESHM_MAXACTIVE=5000: expected" \

@@ -260,10 +260,96 @@ def verify_orphan(a, n, lines, sboot, sw, rep):
           "id %s" % oid)
 
 
+def verify_attach(console):
+    """Scenario 13: the boots ran the same workload under --attach kprobe,
+    fentry, auto: the same verdicts and reports, ids and times aside."""
+    boots = per_boot(console)
+    mech = {}
+    for n, lines in boots.items():
+        for l in lines:
+            m = re.match(r"TBA boot=\d+ attach=(\w+)", l)
+            if m:
+                mech[n] = m.group(1)
+    def probes(n):      # {function: {mechanisms}} from trace --verbose
+        out = {}
+        for l in boots.get(n, []):
+            m = re.match(r"TBA teeshm-trace: probe (\S+) +\S+ +attached.*? (fentry|fexit|kprobe|kretprobe)", l)
+            if m:
+                out.setdefault(m.group(1), set()).add(m.group(2))
+        return out
+    def report(n):      # the console kexec report of boot n: (size, flags, site)
+        ids, out = {}, []
+        for l in boots.get(n, []):
+            m = re.search(r"kexec-registered id=(\w+) size=(\d+) flags=(0x\w+)", l)
+            if m:
+                ids[m.group(1)] = len(out)
+                out.append([int(m.group(2)), m.group(3), ""])
+            m = re.search(r"kexec-site id=(\w+) pid=\d+ site=(\S+)", l)
+            if m and m.group(1) in ids:
+                out[ids[m.group(1)]][2] = m.group(2)
+        return sorted(tuple(e) for e in out)
+    def status(n, tag):  # status --json of boot n: what each buffer is, and the totals
+        for l in boots.get(n, []):
+            if l.startswith(tag + " "):
+                j = json.loads(l[len(tag) + 1:])
+                # (pid and comm aside: which thread first calls optee,
+                # insmod or its notification thread, is a race)
+                bufs = sorted((b["state"], b["size"], ",".join(b["flags"]), b.get("caller", ""))
+                              for b in j["buffers"])
+                tot = {k: j[k] for k in ("registered", "registered_bytes", "orphaned", "lost_events",
+                                         "probe_misses", "stale_entries")}
+                return bufs, tot
+        return None
+    def verdict(n):
+        for l in boots.get(n, []):
+            m = re.match(r"TBC rc=(\d+) (\w+):", l)
+            if m:
+                return m.group(1), m.group(2)
+        return None
+    def last_kexec(n):
+        for l in boots.get(n, []):
+            m = re.match(r"TBL rc=(\d+) *(\{.*\})?", l)
+            if m and m.group(2):
+                j = json.loads(m.group(2))
+                return m.group(1), sorted((b["size"], b["raw_flags"], b.get("site", ""))
+                                          for b in j["registered"])
+        return None
+    check("boot 1 under --attach kprobe, boot 2 under --attach fentry",
+          mech.get(1) == "kprobe" and mech.get(2) == "fentry", str(mech))
+    p1, p2 = probes(1), probes(2)
+    check("boot 1: every probe a kprobe or kretprobe",
+          p1 and all(m <= {"kprobe", "kretprobe"} for m in p1.values()), str(sorted(p1)))
+    want = ("tee_shm_alloc_user_buf", "tee_shm_alloc_kernel_buf", "tee_shm_put")
+    check("boot 2: the TEE core's functions on fentry and fexit",
+          all(p2.get(f) == {"fentry", "fexit"} for f in want),
+          " ".join("%s:%s" % (f, "+".join(sorted(m))) for f, m in sorted(p2.items())))
+    check("boot 2: optee.ko (loaded after the tracer) on tracefs kprobes",
+          p2.get("optee_shm_register") == {"kprobe", "kretprobe"} and
+          any(" optee_shm_register " in l and "armed when its module loads" in l
+              for l in boots.get(2, []) if l.startswith("TBA ")), "")
+    for a, b in ((1, 2), (2, 3)):
+        if b not in boots:
+            continue
+        for tag, what in (("TBS", "status with the client's buffers"),
+                          ("TBO", "status after the client's release")):
+            sa, sb = status(a, tag), status(b, tag)
+            check("boots %d, %d (%s, %s): %s equal" % (a, b, mech.get(a), mech.get(b), what),
+                  sa is not None and sa == sb, "" if sa == sb else "%s vs %s" % (sa, sb))
+        va, vb = verdict(a), verdict(b)
+        check("boots %d, %d: check verdict equal" % (a, b), va is not None and va == vb,
+              "%s vs %s" % (va, vb))
+    ra, rb = report(1), report(2)
+    check("kexec reports under kprobe and fentry equal (size, flags, site)",
+          ra == rb and len(ra) > 0, "%s vs %s" % (ra, rb))
+    la, lb = last_kexec(2), last_kexec(3)
+    check("last-kexec after each mechanism's kexec: equal (pstore)",
+          la is not None and la == lb, "%s vs %s" % (la, lb))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd", "agent-nopin",
-                                     "differential"])
+                                     "differential", "attach"])
     ap.add_argument("--other", help="differential: the run on the other secure world")
     ap.add_argument("--policy", choices=["warn", "block"], default="warn")
     ap.add_argument("rundir")
@@ -295,6 +381,11 @@ def main():
         return 1 if failed or not results else 0
     console = read(a.rundir + "/console.log")
     secure = read(a.rundir + "/secure.log")
+    if a.kind == "attach":
+        verify_attach(console)
+        failed = results.count(False)
+        print("%s: %d passed, %d failed" % (a.kind, results.count(True), failed))
+        return 1 if failed or not results else 0
 
     if a.kind == "boot":
         verify_guest(console, ["modules-loaded", "optee-dynamic-shm", "optee-rng-bound", "hwrng-bytes"])
