@@ -72,6 +72,18 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/*
+ * Non-zero: nobody reads events (an agent that records nothing), so none
+ * is written; the live table and the counters are kept all the same.  A
+ * map, not a constant: an agent that takes the probes over sets it again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} events_off SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TEESHM_LIVE_MAX);
@@ -213,7 +225,10 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 static __always_inline struct teeshm_event *ev_new(u8 type, u8 api, u64 shm)
 {
 	struct teeshm_event *e;
+	u32 zero = 0, *off = bpf_map_lookup_elem(&events_off, &zero);
 
+	if (off && *off)
+		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cnt_add(TEESHM_CNT_LOST, 1);

@@ -87,7 +87,8 @@ static const char agent_usage[] =
 	"behaves like `trace`.\n"
 	"\n"
 	"  -j, --json          one JSON object per event (hashed ids)\n"
-	"  -q, --quiet         no event lines (as the systemd unit runs it)\n"
+	"  -q, --quiet         no event lines (as the systemd unit runs it);\n"
+	"                      without -o: no events read, none written\n"
 	"  -o, --output FILE   record a JSONL trace\n"
 	"      --no-console    no kexec snapshot on the console\n"
 	"      --max-buffers N live-table capacity (default 16384)\n"
@@ -124,6 +125,7 @@ struct tracer {
 	int nresumed;
 	bool pinned;		/* our maps are pinned: unpinned at exit */
 	bool keep;		/* agent: probes stay attached at exit */
+	bool no_read;		/* agent recording nothing: no events */
 	struct ring_buffer *rb;
 	int epfd, sigfd;
 	uint64_t read_until;	/* boot-clock ns: a read stops after it */
@@ -250,7 +252,7 @@ static int tracer_init(struct tracer *t, const struct cli *cli,
 	t->o = *o;
 	t->verbose = cli->verbose;
 	t->key = cli->key;
-	t->maps = (struct pinned_maps){ -1, -1, -1 };
+	t->maps = (struct pinned_maps){ -1, -1, -1, -1 };
 	t->epfd = t->sigfd = -1;
 	if (kenv_init(&t->env, cli->btf))
 		return -1;
@@ -321,6 +323,28 @@ static void tracer_pin(struct tracer *t)
 	t->sites.stacks_fd = bpf_map__fd(skel->maps.stacks);
 	t->maps.events = bpf_map__fd(skel->maps.events);
 	t->maps.counters = bpf_map__fd(skel->maps.counters);
+	t->maps.events_off = bpf_map__fd(skel->maps.events_off);
+}
+
+/*
+ * An agent that records nothing (--quiet, no -o) reads no events: the
+ * probes keep the live table and the counters, which status, check and
+ * export read, and write no event (nobody would read it); the agent only
+ * keeps its probes company.  Set whether loaded or taken over: the
+ * previous agent may have wanted the other.
+ */
+static int tracer_set_reading(struct tracer *t)
+{
+	if (pinned_events_off(t->maps.events_off, t->no_read)) {
+		fprintf(stderr, "teeshm-trace: cannot switch events %s: %s\n",
+			t->no_read ? "off" : "on", strerror(errno));
+		return -1;
+	}
+	if (t->no_read && t->verbose)
+		fprintf(stderr, "teeshm-trace: agent: records nothing, so the "
+			"probes write no events (the live table and counters "
+			"are kept)\n");
+	return 0;
 }
 
 /* -------------------------------------------------------------- poll */
@@ -388,8 +412,9 @@ static int poll_init(struct tracer *t)
 				    .data.fd = t->maps.events };
 	struct epoll_event sig = { .events = EPOLLIN };
 
-	t->rb = ring_buffer__new(t->maps.events, on_event, t, NULL);
-	if (!t->rb) {
+	if (!t->no_read)
+		t->rb = ring_buffer__new(t->maps.events, on_event, t, NULL);
+	if (!t->no_read && !t->rb) {
 		fprintf(stderr, "teeshm-trace: ring buffer: %s\n",
 			strerror(errno));
 		return -1;
@@ -406,8 +431,8 @@ static int poll_init(struct tracer *t)
 			tse_flags_gen_name(t->env.flags_gen));
 	sig.data.fd = t->sigfd;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->epfd < 0 ||
-	    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->maps.events, &ring) ||
+	if (t->epfd < 0 || (t->rb &&
+	    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->maps.events, &ring)) ||
 	    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->sigfd, &sig)) {
 		fprintf(stderr, "teeshm-trace: epoll on the ring buffer: %s\n",
 			strerror(errno));
@@ -425,11 +450,14 @@ static void poll_events(struct tracer *t)
 	time_t deadline = t->o.duration ? time(NULL) + t->o.duration : 0;
 	struct epoll_event ev[2];
 	bool stop = false;
-	int i, n, err;
+	int i, n, err, wait_ms = latency_ms ? (int)latency_ms : 200;
 
+	/* no events to read: sleep until a signal (or --duration) */
+	if (!t->rb)
+		wait_ms = deadline ? 1000 : -1;
 	while (!stop) {
 		site_cache_batch(&t->sites);
-		n = epoll_wait(t->epfd, ev, 2, latency_ms ? latency_ms : 200);
+		n = epoll_wait(t->epfd, ev, 2, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "teeshm-trace: ring buffer poll: %s\n",
 				strerror(errno));
@@ -438,7 +466,7 @@ static void poll_events(struct tracer *t)
 		for (i = 0; i < n; i++)
 			stop |= ev[i].data.fd == t->sigfd;
 		t->read_until = now_boot_ns();
-		err = ring_buffer__consume(t->rb);
+		err = t->rb ? ring_buffer__consume(t->rb) : 0;
 		if (err > 0 || err == READ_STOP)
 			t->nreads++;
 		if (err == READ_STOP)
@@ -456,7 +484,8 @@ static void poll_events(struct tracer *t)
 	}
 	/* the rest, whatever its age */
 	t->read_until = UINT64_MAX;
-	ring_buffer__consume(t->rb);
+	if (t->rb)
+		ring_buffer__consume(t->rb);
 	fflush(stdout);
 }
 
@@ -564,7 +593,8 @@ static int trace_run(const struct cli *cli, const struct trace_opts *o)
 			goto out;
 		tracer_pin(&t);
 	}
-	if (poll_init(&t))
+	t.no_read = o->bpf.agent && o->quiet && !o->out;
+	if (tracer_set_reading(&t) || poll_init(&t))
 		goto out;
 	poll_events(&t);
 	ret = tracer_report(&t);

@@ -20,7 +20,7 @@
 #include "tracefs.h"
 
 static const char *const pin_names[] = { "live", "counters", "stacks",
-					 "events" };
+					 "events", "events_off" };
 
 #define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
 
@@ -75,7 +75,8 @@ int pinned_pin_maps(struct teeshm_bpf *skel, bool agent)
 {
 	/* in the order of pin_names */
 	struct bpf_map *maps[N_PINS] = { skel->maps.live, skel->maps.counters,
-					 skel->maps.stacks, skel->maps.events };
+					 skel->maps.stacks, skel->maps.events,
+					 skel->maps.events_off };
 	char path[128];
 	size_t i;
 
@@ -110,7 +111,9 @@ int pinned_open_maps(struct pinned_maps *m)
 	m->events = bpf_obj_get(TEESHM_PIN_DIR "/events");
 	m->counters = bpf_obj_get(TEESHM_PIN_DIR "/counters");
 	m->stacks = bpf_obj_get(TEESHM_PIN_DIR "/stacks");
-	if (m->events >= 0 && m->counters >= 0 && m->stacks >= 0)
+	m->events_off = bpf_obj_get(TEESHM_PIN_DIR "/events_off");
+	if (m->events >= 0 && m->counters >= 0 && m->stacks >= 0 &&
+	    m->events_off >= 0)
 		return 0;
 	pinned_close_maps(m);
 	return -1;
@@ -124,7 +127,16 @@ void pinned_close_maps(struct pinned_maps *m)
 		close(m->counters);
 	if (m->stacks >= 0)
 		close(m->stacks);
-	m->events = m->counters = m->stacks = -1;
+	if (m->events_off >= 0)
+		close(m->events_off);
+	m->events = m->counters = m->stacks = m->events_off = -1;
+}
+
+int pinned_events_off(int events_off_fd, bool off)
+{
+	uint32_t zero = 0, v = off;
+
+	return bpf_map_update_elem(events_off_fd, &zero, &v, BPF_ANY);
 }
 
 uint64_t pinned_counter(int counters_fd, uint32_t idx)

@@ -39,11 +39,14 @@ void pinned_unpin_all(void);
 /* The maps a resumed agent reads (fds to close), from their pins. */
 struct pinned_maps {
 	int events, counters, stacks;
+	int events_off;		/* non-zero: no event is written */
 };
 /* 0, or -1 if one is missing (the others are closed again). */
 int pinned_open_maps(struct pinned_maps *m);
 void pinned_close_maps(struct pinned_maps *m);
 
+/* Events written (off: none) by the probes of this events_off map. */
+int pinned_events_off(int events_off_fd, bool off);
 /* One entry of a counters map (0 if it cannot be read). */
 uint64_t pinned_counter(int counters_fd, uint32_t idx);
 

@@ -57,6 +57,36 @@ wait $apid 2>/dev/null
 n=$(ls /sys/fs/bpf/teeshm/links 2>/dev/null | wc -l)
 [ "$n" -gt 0 ]
 check agent-sigterm-keeps-probes $? "links=$n"
+
+# An agent that records nothing (--quiet, no -o) takes the probes over and
+# switches events off: a client's buffers (20 KiB) are paired in the live
+# table all the same, and the next agent that reads finds none of them in
+# the ring, but its own client's (8 KiB)
+$T --verbose agent --quiet >/dev/null 2>/tmp/a3.err &
+apid=$!
+wait_for /tmp/a3.err tracing
+grep -q "records nothing" /tmp/a3.err
+check agent-quiet-events-off $? ""
+teeshm-client --hold 2 --size 20480 >/tmp/client.out 2>&1 &
+cpid=$!
+wait_for /tmp/client.out holding
+n=$($T status --json | grep -o '"size":20480' | wc -l)
+wait "$cpid"
+[ "$n" -gt 0 ]
+check agent-quiet-table-kept $? "held=$n"
+kill -TERM $apid
+wait $apid 2>/dev/null
+$T agent >/tmp/a4.out 2>/tmp/a4.err &
+apid=$!
+wait_for /tmp/a4.err tracing
+teeshm-client --loops 1 --size 8192 >/dev/null 2>&1
+sleep 1	# --latency: 100 ms
+kill -TERM $apid
+wait $apid 2>/dev/null
+quiet=$(grep -c 'size=20480' /tmp/a4.out)
+loud=$(grep -c 'size=8192' /tmp/a4.out)
+[ "$quiet" -eq 0 ] && [ "$loud" -gt 0 ]
+check agent-events-on-again $? "quiet=$quiet,reading=$loud"
 $T agent --stop
 rc=$?
 n=$(teeshm_events)
