@@ -18,7 +18,9 @@ reps=${2:-5}
 # TESTBED_KERNEL: the guest's kernel (tests/testbed/lib.sh)
 quick="${QUICK:+teeshm.quick=1}${MODES:+ teeshm.modes=$MODES}${EXTRAS:+ teeshm.extras=$EXTRAS}"
 img=$TOP/build/bench-systemd-$TESTBED_KERNEL
-make -s testbed >/dev/null
+# the secure worlds, client, tool, and 6.1's busybox guest (the systemd
+# image's kexec payload): not every image make testbed builds
+TESTBED_KERNEL=6.1 make -s -C tests/testbed demo >/dev/null
 GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
 dir=$img/run
 TESTBED_IMG=$img TESTBED_MEM=3G TESTBED_INITRD_ADDR=0x80000000 \

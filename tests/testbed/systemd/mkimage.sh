@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# mkimage.sh OUTDIR - a systemd-booted Debian bookworm arm64 guest for the
+# mkimage.sh OUTDIR - a systemd-booted Debian arm64 guest (bookworm; trixie
+# for TESTBED_KERNEL=6.12 or 7.3) for the
 # testbed: OUTDIR/Image (the stock kernel) and OUTDIR/initrd.cpio, a root
 # file system made from Debian's packages by mmdebstrap (qemu-user-static
 # through binfmt_misc; cached in ~/.cache/teeshm-trace/sysroot), with
@@ -37,7 +38,12 @@ deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1,$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
 # GUEST_DIR: the driving unit(s) and run.sh (bench/ brings its own)
 guest=${GUEST_DIR:-$here/guest}
-sysroot=$CACHE/sysroot/bookworm-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
+# the Debian release the kernel comes from (6.12, 7.3: trixie's)
+case $TESTBED_KERNEL in
+6.12 | 7.3) suite=trixie ;;
+*) suite=bookworm ;;
+esac
+sysroot=$CACHE/sysroot/$suite-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
 
 # --- the Debian root file system (cached) -------------------------------------
 # foreign-architecture maintainer scripts (mmdebstrap's, the package's)
@@ -57,7 +63,7 @@ if [ ! -f "$sysroot/.done" ]; then
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \
 		--aptopt='Acquire::Languages "none"' \
-		bookworm "$sysroot.tmp" http://deb.debian.org/debian >&2
+		"$suite" "$sysroot.tmp" http://deb.debian.org/debian >&2
 	rm -rf "$sysroot.tmp"/var/lib/apt/lists/* "$sysroot.tmp"/var/cache/apt/*
 	mv "$sysroot.tmp" "$sysroot"
 	touch "$sysroot/.done"
@@ -73,19 +79,35 @@ while read -r name d; do
 	dir[${name%%:*}]=$d
 done < <("$TOP/tests/testbed/fetch.sh")
 kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
-kver=$(ls "$kimg/lib/modules")
-cp "$kimg"/boot/vmlinuz-* "$out/Image"
+kmodp=$(kernel_mod_pkg)
+kmodd=$kimg
+[ -z "$kmodp" ] || kmodd=${dir[${kmodp%%:*}]}
+kmods=
+for d in "$kmodd"/lib/modules/* "$kmodd"/usr/lib/modules/*; do
+	[ -d "$d/kernel" ] && { kmods=$d; break; }
+done
+[ -n "$kmods" ] || die "no modules in $kmodd"
+kver=$(basename "$kmods")
+if ls "$kimg"/boot/vmlinuz-* >/dev/null 2>&1; then
+	cp "$kimg"/boot/vmlinuz-* "$out/Image"
+else
+	# 7.3: linux-binary-unsigned's raw Image
+	cp "$kimg"/usr/lib/modules/*/vmlinuz.unsigned "$out/Image"
+fi
 mkdir -p "$root/boot"
 cp "$out/Image" "$root/boot/Image"
 # the next kernel's initramfs: the busybox guest (scenario boot)
 [ -f "$FWOUT/payload.cpio" ] || die "no $FWOUT/payload.cpio: run make testbed first"
 cp "$FWOUT/payload.cpio" "$root/boot/next.cpio"
-for m in drivers/tee/tee.ko drivers/tee/optee/optee.ko \
-	 drivers/char/hw_random/optee-rng.ko; do
-	install -D -m 0644 "$kimg/lib/modules/$kver/kernel/$m" \
-		"$root/lib/modules/$kver/kernel/$m"
+# as packaged (trixie's are .ko.xz: kmod reads them); 7.3's optee needs ffa-core
+for m in drivers/tee/tee drivers/tee/optee/optee drivers/char/hw_random/optee-rng \
+	 drivers/firmware/arm_ffa/ffa-core; do
+	for f in "$kmods/kernel/$m.ko" "$kmods/kernel/$m.ko.xz"; do
+		[ -f "$f" ] && install -D -m 0644 "$f" \
+			"$root/lib/modules/$kver/kernel/${f#"$kmods"/kernel/}"
+	done
 done
-cp "$kimg/lib/modules/$kver/modules.builtin"* "$root/lib/modules/$kver/" 2>/dev/null || true
+cp "$kmods/modules.builtin"* "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
 # teeshm-trace as a Debian system installs it: its package, whose
 # postinst enables the agent and the kexec check (deb-systemd-helper)
