@@ -6,8 +6,9 @@
 #   stock     Debian's optee.ko and optee-rng.ko as packaged
 #   seed-bug  optee.ko registering its driver-private buffers (testing only)
 #   revert    5.10: optee.ko with the seed thread's patch reverted
-#   patched   the project's fixes (kernel/patches: optee-rng.ko, and on 6.1
-#             optee.ko's argument cache)
+#   patched   the project's fixes (kernel/patches/series-GEN: optee-rng.ko,
+#             and from 6.1 on optee.ko's argument cache)
+# 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -46,6 +47,10 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 			   "5.10 seed-bug --expect some"
 			   "5.10 patched --expect none")
 		;;
+	6.12|7.3)
+		subjects+=("$kern stock --expect some"
+			   "$kern patched --expect none")
+		;;
 	*)
 		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
 		fail=$((fail + 1))
@@ -81,8 +86,8 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
-	# 5.10 writes no pstore record at kexec (see run-scenarios.sh)
-	[ "$kern" = 5.10 ] && extra=--no-pstore
+	# no pstore report to read back on 5.10, and (for now) 6.12, 7.3: lib.sh
+	extra=$NO_PSTORE
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
 		--append "teeshm.hold=2" --out "$dir" ||
