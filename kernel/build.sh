@@ -146,9 +146,7 @@ if [ -f "$kb/modpost.real-lsb-64" ] && [ ! -f "$tree/.modpost" ] &&
 	mkdir -p "$work/src"
 	tar -C "$work/src" --strip-components=1 -xf "$tarball" \
 		"linux-source-$KGEN/scripts/mod" "linux-source-$KGEN/scripts/include" \
-		"linux-source-$KGEN/include/linux/license.h" \
-		"linux-source-$KGEN/include/linux/mod_devicetable.h" \
-		"linux-source-$KGEN/include/linux/module_symbol.h"
+		"linux-source-$KGEN/include/linux"
 	m=$work/src/scripts/mod
 	rm "$m/Makefile"
 	echo 'always-y := devicetable-offsets.s empty.o' >"$m/Kbuild"
