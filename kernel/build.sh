@@ -133,6 +133,8 @@ if [ -n "$imgver" ] && [ "$imgver" != "$srcver" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# the parts of the tarball used here, unpacked once (source.sh)
+src=$("$here/source.sh" "$tarball")
 
 # --- modpost for this host (6.12, 7.3) -----------------------------------------
 # trixie's amd64 linux-kbuild is built against glibc 2.38 (__isoc23_strtoul):
@@ -143,10 +145,9 @@ trap 'rm -rf "$work"' EXIT
 kb=$tree/usr/lib/$kbuild/scripts/mod
 if [ -f "$kb/modpost.real-lsb-64" ] && [ ! -f "$tree/.modpost" ] &&
 	[[ $("$kb/modpost.real-lsb-64" -h 2>&1) == *"version \`GLIBC_"* ]]; then
-	mkdir -p "$work/src"
-	tar -C "$work/src" --strip-components=1 -xf "$tarball" \
-		"linux-source-$KGEN/scripts/mod" "linux-source-$KGEN/scripts/include" \
-		"linux-source-$KGEN/include/linux"
+	mkdir -p "$work/src/scripts"
+	cp -a "$src/scripts/mod" "$src/scripts/include" "$work/src/scripts/"
+	ln -s "$src/include" "$work/src/include"
 	m=$work/src/scripts/mod
 	rm "$m/Makefile"
 	echo 'always-y := devicetable-offsets.s empty.o' >"$m/Kbuild"
@@ -168,9 +169,9 @@ if [ -f "$kb/modpost.real-lsb-64" ] && [ ! -f "$tree/.modpost" ] &&
 	cp "$m/modpost" "$kb/modpost.real-lsb-64"
 	touch "$tree/.modpost"
 fi
-tar -C "$work" --strip-components=1 -xf "$tarball" \
-	"linux-source-$KGEN/drivers/tee/optee" \
-	"linux-source-$KGEN/drivers/char/hw_random/optee-rng.c"
+mkdir -p "$work/drivers/tee" "$work/drivers/char/hw_random"
+cp -a "$src/drivers/tee/optee" "$work/drivers/tee/"
+cp "$src/drivers/char/hw_random/optee-rng.c" "$work/drivers/char/hw_random/"
 apply() {
 	local p
 	for p in "$@"; do

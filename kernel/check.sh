@@ -150,13 +150,20 @@ build() { # GEN KVER VARIANT: KGEN=GEN build.sh VARIANT into $tmp/k-GEN/VARIANT
 	fi
 }
 
+unpack() { # DIR TARBALL: its checkpatch, TEE driver and optee-rng.c in DIR
+	local s
+	if ! s=$("$here/source.sh" "$2"); then
+		ko "unpack $2"
+		return 1
+	fi
+	mkdir -p "$1/scripts" "$1/drivers/tee" "$1/drivers/char/hw_random"
+	cp "$s"/scripts/{checkpatch.pl,spelling.txt,const_structs.checkpatch} "$1/scripts/"
+	cp -a "$s/drivers/tee/optee" "$1/drivers/tee/"
+	cp "$s/drivers/char/hw_random/optee-rng.c" "$1/drivers/char/hw_random/"
+}
+
 # --- 6.1 (bookworm) -------------------------------------------------------------
-mkdir -p "$tmp/6.1"
-tar -C "$tmp/6.1" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
-	linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-	linux-source-6.1/scripts/const_structs.checkpatch linux-source-6.1/drivers/tee/optee \
-	linux-source-6.1/drivers/char/hw_random/optee-rng.c ||
-	ko "unpack /usr/src/linux-source-6.1.tar.xz"
+unpack "$tmp/6.1" /usr/src/linux-source-6.1.tar.xz
 for p in "$here"/patches/*.patch "$here"/seed-bug/*.patch; do
 	n=${p#"$here"/}
 	checkpatch "$tmp/6.1/scripts/checkpatch.pl" "$p" "$n"
@@ -177,12 +184,7 @@ dirs=$("$top/scripts/fetch-debs.sh" -s bullseye linux-source-5.10 \
 	"linux-image-$KVER510-arm64:arm64" 2>"$tmp/fetch.err") || cat "$tmp/fetch.err"
 src510=$(echo "$dirs" | sed -n 1p)/usr/src/linux-source-5.10.tar.xz
 deb510=$(echo "$dirs" | sed -n 2p)/lib/modules/$KVER510-arm64/kernel
-mkdir -p "$tmp/5.10"
-tar -C "$tmp/5.10" --strip-components=1 -xf "$src510" \
-	linux-source-5.10/scripts/checkpatch.pl linux-source-5.10/scripts/spelling.txt \
-	linux-source-5.10/scripts/const_structs.checkpatch linux-source-5.10/drivers/tee/optee \
-	linux-source-5.10/drivers/char/hw_random/optee-rng.c ||
-	ko "unpack $src510"
+unpack "$tmp/5.10" "$src510"
 mapfile -t s510 < <(series 5.10)
 for p in "${s510[@]}" "$here"/seed-bug-5.10/*.patch; do
 	checkpatch "$tmp/5.10/scripts/checkpatch.pl" "$p" "(5.10) ${p#"$here"/}"
@@ -261,12 +263,7 @@ for gen in 6.12 7.3; do
 		2>"$tmp/fetch.err") || cat "$tmp/fetch.err"
 	src=$(echo "$dirs" | sed -n 1p)/usr/src/linux-source-$gen.tar.xz
 	deb=$(echo "$dirs" | sed -n 2p)/usr/lib/modules/$kv-arm64/kernel
-	mkdir -p "$tmp/$gen"
-	tar -C "$tmp/$gen" --strip-components=1 -xf "$src" \
-		linux-source-$gen/scripts/checkpatch.pl linux-source-$gen/scripts/spelling.txt \
-		linux-source-$gen/scripts/const_structs.checkpatch linux-source-$gen/drivers/tee/optee \
-		linux-source-$gen/drivers/char/hw_random/optee-rng.c ||
-		ko "unpack $src"
+	unpack "$tmp/$gen" "$src"
 	mapfile -t sg < <(series "$gen")
 	for p in "${sg[@]}"; do
 		checkpatch "$tmp/$gen/scripts/checkpatch.pl" "$p" "($gen) ${p#"$here"/}"
