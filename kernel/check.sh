@@ -231,7 +231,8 @@ aligned() { # LABEL KO: every function in a .text section 8-byte aligned, as
 		$4 == "FUNC" && ($7 in name) && name[$7] ~ /^\.text/ && name[$7] !~ /trampoline/ &&
 		(al[$7] < 8 || $2 !~ /[08]$/) { print $8 }' \
 		<(readelf -SW "$2") <(readelf -sW "$2"))
-	if [ -z "$bad" ] && readelf -sW "$2" | grep -q " FUNC "; then
+	# (grep -c reads all: with pipefail, grep -q's early exit fails readelf)
+	if [ -z "$bad" ] && [ "$(readelf -sW "$2" | grep -c " FUNC ")" -gt 0 ]; then
 		ok "function alignment $1: every function 8-byte aligned"
 	else
 		ko "function alignment $1: not 8-byte aligned: $bad"
