@@ -181,7 +181,8 @@ testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
 
 # The kernel patches: checkpatch --strict, clean apply, out-of-tree builds
-# (6.1 and 5.10), vermagic and modversions against Debian's
+# (6.1, 5.10, 6.12 and 7.3; 6.12's and 7.3's cached), vermagic and
+# modversions against Debian's
 kernel-check:
 	@tests/run-group.sh kernel kernel/check.sh
 
