@@ -13,9 +13,11 @@ cd "$(dirname "$0")/.."
 . tests/testbed/lib.sh
 loops=${1:-300}
 reps=${2:-5}
-# QUICK=1: teeshm-trace's modes only, for a quick look
-quick=${QUICK:+teeshm.quick=1}
-img=$TOP/build/bench-systemd
+# QUICK=1: teeshm-trace's modes only, for a quick look; MODES=a,b,...: these
+# (bench/guest/run.sh's mode_*), EXTRAS=0: no memory figures or sweep;
+# TESTBED_KERNEL: the guest's kernel (tests/testbed/lib.sh)
+quick="${QUICK:+teeshm.quick=1}${MODES:+ teeshm.modes=$MODES}${EXTRAS:+ teeshm.extras=$EXTRAS}"
+img=$TOP/build/bench-systemd-$TESTBED_KERNEL
 make -s testbed >/dev/null
 GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
 dir=$img/run
@@ -45,13 +47,23 @@ for l in lines:
 if "none" not in t:
     sys.exit("no timings in the guest log")
 base = statistics.median(t["none"])
-print("client loop: %d rounds, %d repetitions, medians (TCG)" % (loops, len(t["none"])))
-print("  %-13s %12s %10s %14s" % ("mode", "loop ms", "ratio", "attach ms"))
-for mode in ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "bpftrace", "ftrace"]:
-    if mode in t:
-        md = statistics.median(t[mode])
+print("client loop: %d rounds, %d repetitions, medians [min-max] (TCG)" % (loops, len(t["none"])))
+print("  %-15s %24s %22s %10s" % ("mode", "loop ms", "ratio to untraced", "attach ms"))
+order = ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "kernel-fentry",
+         "kernel-kprobe", "bpftrace", "bpftrace-fentry", "ftrace"]
+for mode in order + sorted(set(t) - set(order)):
+    if mode in t and not mode.startswith("teeshm-cap"):
+        v = t[mode]
+        md = statistics.median(v)
         at = "%.0f" % (statistics.median(a[mode]) / 1e6) if mode in a else "-"
-        print("  %-13s %12.1f %9.3fx %14s" % (mode, md / 1e6, md / base, at))
+        # the spread: the ratio's median and its range over the repetitions
+        print("  %-15s %8.1f [%6.1f-%6.1f] %8.3fx [%.3f-%.3f] %10s" % (
+            mode, md / 1e6, min(v) / 1e6, max(v) / 1e6, md / base,
+            min(v) / base, max(v) / base, at))
+for l in lines:
+    m = re.search(r"TBB attached mode=(\S+) (.*)", l)
+    if m:
+        print("  %s: probe %s" % m.groups())
 caps = {}
 for l in lines:
     m = re.search(r"TBB mem cap=(\d+) memlock=(\d+)", l)

@@ -37,6 +37,8 @@ const volatile __u64 id_key1;
 const volatile __u8 page_shift = 12;
 /* < 5.13, no bpf_for_each_map_elem: keep registered buffers in snap_slots */
 const volatile __u8 use_slots;
+/* the kexec report on the console too (bpf_trace_printk), not only events */
+const volatile __u8 console_report;
 /*
  * Reader wakeups.  0: the ring buffer's own rule (wake a reader that has
  * caught up: one wakeup per event when it keeps up).  Otherwise the reader
@@ -187,6 +189,25 @@ static __always_inline void cnt_add(u32 idx, u64 v)
 static __always_inline u32 tid(void)
 {
 	return (u32)bpf_get_current_pid_tgid();
+}
+
+/*
+ * The value of key in map, inserted as init if absent (libbpf-tools'
+ * maps.bpf.h): the per-thread call state is reused in place.  NULL if
+ * the map is full.
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key,
+					    const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -17)	/* -EEXIST: another insert won */
+		return NULL;
+	return bpf_map_lookup_elem(map, key);
 }
 
 static __always_inline struct teeshm_event *ev_new(u8 type, u8 api, u64 shm)
@@ -439,11 +460,9 @@ static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
 	 * keep the return address.
 	 */
 	ac.caller_ip = entry_ret_ip(ctx);
-	p = bpf_map_lookup_elem(&alloc_calls, &t);
+	p = lookup_or_init(&alloc_calls, &t, &ac);
 	if (p)
 		*p = ac;
-	else
-		bpf_map_update_elem(&alloc_calls, &t, &ac, BPF_ANY);
 	return 0;
 }
 
@@ -586,13 +605,12 @@ int BPF_KRETPROBE(shm_register_exit, void *ret)
 /* This thread's (un)register call in progress: written in place. */
 static __always_inline void reg_call_set(u32 t, struct shm_call *c)
 {
-	struct shm_call *p = bpf_map_lookup_elem(&reg_calls, &t);
+	struct shm_call *p;
 
 	c->active = 1;
+	p = lookup_or_init(&reg_calls, &t, c);
 	if (p)
 		*p = *c;
-	else
-		bpf_map_update_elem(&reg_calls, &t, c, BPF_ANY);
 }
 
 static __always_inline int reg_enter(void *ctx, void *tctx, u64 shm, u8 api,
@@ -792,13 +810,9 @@ static __always_inline void put_push(u64 shm, u8 released)
 	struct put_stack *ps, zero = {};
 	u32 t = tid(), d;
 
-	ps = bpf_map_lookup_elem(&put_calls, &t);
-	if (!ps) {
-		bpf_map_update_elem(&put_calls, &t, &zero, BPF_NOEXIST);
-		ps = bpf_map_lookup_elem(&put_calls, &t);
-		if (!ps)
-			return;
-	}
+	ps = lookup_or_init(&put_calls, &t, &zero);
+	if (!ps)
+		return;
 	d = ps->depth;
 	ps->depth = d + 1;
 	if (d < PUT_DEPTH) {
@@ -873,7 +887,6 @@ int BPF_KRETPROBE(shm_release_exit)
 
 /* Snapshot state: one kexec at a time, on one CPU. */
 __u32 snap_count;
-__u8 snap_console;
 
 static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 {
@@ -897,22 +910,23 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 		__builtin_memcpy(e->comm, l->comm, sizeof(e->comm));
 		ev_send(e);
 	}
-	if (snap_console) {
-		u64 id = teeshm_hash64(id_key0, id_key1, shm);
+	if (console_report) {
+		char id[17];
 
+		teeshm_id_hex(id, teeshm_hash64(id_key0, id_key1, shm));
 		/*
-		 * Formats that 5.10's bpf_trace_printk takes too: no field
-		 * widths (readers pad the id), %pB (symbol+offset of a
-		 * return address, never the raw address).
+		 * Formats that 5.10's bpf_trace_printk takes too: one %s (the
+		 * id, 16 digits as `teeshm-trace id` prints it: 5.10 has no
+		 * field widths), %pB (symbol+offset of a return address,
+		 * never the raw address).
 		 */
-		bpf_printk("teeshm-trace: kexec-registered id=%llx size=%llu flags=0x%x",
+		bpf_printk("teeshm-trace: kexec-registered id=%s size=%llu flags=0x%x",
 			   id, l->size, l->flags);
 		if (l->caller_ip)
-			bpf_printk("teeshm-trace: kexec-site id=%llx pid=%u site=%pB",
+			bpf_printk("teeshm-trace: kexec-site id=%s pid=%u site=%pB",
 				   id, l->pid, (void *)l->caller_ip);
 		if (l->orphaned)
-			bpf_printk("teeshm-trace: kexec-orphan id=%llx",
-				   id);
+			bpf_printk("teeshm-trace: kexec-orphan id=%s", id);
 	}
 }
 
@@ -941,9 +955,20 @@ __noinline int snap_slot(u32 i)
 	return 0;
 }
 
-enum snap_mode { SNAP_NONE, SNAP_FOR_EACH, SNAP_SLOTS };
-
-static __always_inline int kexec_event(u8 console, enum snap_mode mode)
+/*
+ * The report of what is registered at kexec: the KEXEC event, then one
+ * SNAPSHOT per registered buffer (and the console lines).  foreach walks
+ * the live table with bpf_for_each_map_elem, else the snapshot slots.
+ *
+ * Why two programs per probe point, not a const volatile switch: a program
+ * that merely contains bpf_for_each_map_elem - its callback's address is a
+ * BPF_PSEUDO_FUNC ld_imm64 - is refused by 5.10 whatever branch it sits
+ * in: resolve_pseudo_ldimm64() checks every instruction before any branch
+ * is pruned ("unrecognized bpf_ld_imm64 insn"), and pseudo-func
+ * ld_imm64 came in 5.13 with the helper.  Everything else is one program
+ * configured before load (console_report).
+ */
+static __always_inline int kexec_event(bool foreach)
 {
 	struct teeshm_event *e;
 	u8 kind = crash_in_progress ? TEESHM_KEXEC_CRASH : TEESHM_KEXEC_NORMAL;
@@ -955,20 +980,17 @@ static __always_inline int kexec_event(u8 console, enum snap_mode mode)
 		e->kind = kind;
 		ev_send(e);
 	}
-	if (mode == SNAP_NONE)
-		return 0;
 	snap_count = 0;
-	snap_console = console;
-	if (console)
+	if (console_report)
 		bpf_printk("teeshm-trace: kexec-begin kind=%s",
 			   kind ? "crash" : "kexec");
-	if (mode == SNAP_FOR_EACH) {
+	if (foreach) {
 		bpf_for_each_map_elem(&live, snap_one, NULL, 0);
 	} else {
 		for (i = 0; i < TEESHM_SNAP_SLOTS; i++)
 			snap_slot(i);
 	}
-	if (console) {
+	if (console_report) {
 		u64 *lost, *full;
 		u32 li = TEESHM_CNT_LOST, fi = TEESHM_CNT_SNAP_FULL;
 
@@ -989,27 +1011,26 @@ static __always_inline int kexec_event(u8 console, enum snap_mode mode)
  *   that pstore's dmesg record saves right after.
  * - crash kexec (kdump): __crash_kexec() -> machine_crash_shutdown() ->
  *   machine_kexec(), without kmsg_dump.
- * machine_kexec() takes it if kmsg_dump() did not.  Three flavours of each
- * program; user space loads one.
+ * machine_kexec() takes it if kmsg_dump() did not.  User space loads the
+ * foreach or the slots program of each pair.
  */
 #define KMSG_DUMP_SHUTDOWN_REASON 4
 
-static __always_inline int at_kmsg_dump(int reason, u8 console,
-					enum snap_mode mode)
+static __always_inline int at_kmsg_dump(int reason, bool foreach)
 {
 	if (!kexec_started || snapshot_done ||
 	    reason != KMSG_DUMP_SHUTDOWN_REASON)
 		return 0;
 	snapshot_done = 1;
-	return kexec_event(console, mode);
+	return kexec_event(foreach);
 }
 
-static __always_inline int at_machine_kexec(u8 console, enum snap_mode mode)
+static __always_inline int at_machine_kexec(bool foreach)
 {
 	if (snapshot_done)
 		return 0;
 	snapshot_done = 1;
-	return kexec_event(console, mode);
+	return kexec_event(foreach);
 }
 
 SEC("kprobe/kernel_kexec")
@@ -1021,63 +1042,27 @@ int BPF_KPROBE(kexec_enter)
 }
 
 SEC("kprobe/kmsg_dump")
-int BPF_KPROBE(kmsg_console, int reason)
+int BPF_KPROBE(kmsg_foreach, int reason)
 {
-	return at_kmsg_dump(reason, 1, SNAP_FOR_EACH);
+	return at_kmsg_dump(reason, true);
 }
 
 SEC("kprobe/kmsg_dump")
-int BPF_KPROBE(kmsg_quiet, int reason)
+int BPF_KPROBE(kmsg_slots, int reason)
 {
-	return at_kmsg_dump(reason, 0, SNAP_FOR_EACH);
-}
-
-SEC("kprobe/kmsg_dump")
-int BPF_KPROBE(kmsg_console_slots, int reason)
-{
-	return at_kmsg_dump(reason, 1, SNAP_SLOTS);
-}
-
-SEC("kprobe/kmsg_dump")
-int BPF_KPROBE(kmsg_quiet_slots, int reason)
-{
-	return at_kmsg_dump(reason, 0, SNAP_SLOTS);
-}
-
-SEC("kprobe/kmsg_dump")
-int BPF_KPROBE(kmsg_basic, int reason)
-{
-	return at_kmsg_dump(reason, 0, SNAP_NONE);
+	return at_kmsg_dump(reason, false);
 }
 
 SEC("kprobe/machine_kexec")
-int BPF_KPROBE(kexec_console)
+int BPF_KPROBE(kexec_foreach)
 {
-	return at_machine_kexec(1, SNAP_FOR_EACH);
+	return at_machine_kexec(true);
 }
 
 SEC("kprobe/machine_kexec")
-int BPF_KPROBE(kexec_quiet)
+int BPF_KPROBE(kexec_slots)
 {
-	return at_machine_kexec(0, SNAP_FOR_EACH);
-}
-
-SEC("kprobe/machine_kexec")
-int BPF_KPROBE(kexec_console_slots)
-{
-	return at_machine_kexec(1, SNAP_SLOTS);
-}
-
-SEC("kprobe/machine_kexec")
-int BPF_KPROBE(kexec_quiet_slots)
-{
-	return at_machine_kexec(0, SNAP_SLOTS);
-}
-
-SEC("kprobe/machine_kexec")
-int BPF_KPROBE(kexec_basic)
-{
-	return at_machine_kexec(0, SNAP_NONE);
+	return at_machine_kexec(false);
 }
 
 SEC("kprobe/__crash_kexec")

@@ -71,6 +71,7 @@ enum teeshm_flags_gen {
 	TEESHM_GEN_UNKNOWN = 0,
 	TEESHM_GEN_OLD = 1,	/* <= 5.17: MAPPED DMA_BUF ... KERNEL_MAPPED PRIV */
 	TEESHM_GEN_NEW = 2,	/* >= 5.18: DYNAMIC USER_MAPPED POOL PRIV */
+	TEESHM_GEN_PROTMEM = 3,	/* protected memory (7.3): NEW + DMA_BUF DMA_MEM */
 };
 
 /* Kind of kexec (teeshm_event.kind on TEESHM_EV_KEXEC) */

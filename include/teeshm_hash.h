@@ -47,4 +47,22 @@ static inline teeshm_u64 teeshm_hash64(teeshm_u64 k0, teeshm_u64 k1,
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/*
+ * An id as every verb spells it: 16 hex digits, zero-padded, and a NUL.
+ * Written out because the kexec console report formats it in BPF, and
+ * 5.10's bpf_trace_printk has no field widths (%016llx).
+ */
+static inline void teeshm_id_hex(char buf[17], teeshm_u64 id)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		unsigned int d = id & 15;
+
+		buf[i] = d < 10 ? '0' + d : 'a' + d - 10;
+		id >>= 4;
+	}
+	buf[16] = '\0';
+}
+
 #endif /* TEESHM_HASH_H */

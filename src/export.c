@@ -52,6 +52,8 @@ static const char *gen_name(int gen)
 		return "<=5.17";
 	case TEESHM_GEN_NEW:
 		return "5.18+";
+	case TEESHM_GEN_PROTMEM:
+		return "protmem";
 	}
 	return "unknown";
 }
@@ -139,7 +141,9 @@ static void from_engine(struct metrics *m, const struct tse_engine *e)
 		m->seen_flags |= fd[i].buf.flags;
 	}
 	/* The trace holds canonical flags: the generation shows in them. */
-	if (m->seen_flags & TSE_F_DYNAMIC)
+	if (m->seen_flags & TSE_F_DMA_MEM)
+		m->generation = gen_name(TEESHM_GEN_PROTMEM);
+	else if (m->seen_flags & TSE_F_DYNAMIC)
 		m->generation = gen_name(TEESHM_GEN_NEW);
 	else if (m->seen_flags & old_only)
 		m->generation = gen_name(TEESHM_GEN_OLD);

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "idkey.h"
+#include "teeshm_event.h"
+#include "teeshm_hash.h"
 #include "verbs.h"
 
 int cmd_id(const struct cli *cli, int argc, char **argv)
@@ -25,7 +27,7 @@ int cmd_id(const struct cli *cli, int argc, char **argv)
 		"that holds the key.  Without --id-key the per-boot key in\n"
 		ID_KEY_FILE " is used.\n";
 	struct id_key key = cli->key;
-	char *end;
+	char *end, id[17];
 	int i;
 
 	if (argc < 2)
@@ -49,8 +51,9 @@ int cmd_id(const struct cli *cli, int argc, char **argv)
 		}
 	}
 	id_key_ensure(&key);
-	for (i = 1; i < argc; i++)
-		printf("%s %016" PRIx64 "\n", argv[i],
-		       id_key_hash(&key, strtoull(argv[i], NULL, 16)));
+	for (i = 1; i < argc; i++) {
+		teeshm_id_hex(id, id_key_hash(&key, strtoull(argv[i], NULL, 16)));
+		printf("%s %s\n", argv[i], id);
+	}
 	return EXIT_CLEAN;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "flags.h"
 #include "kenv.h"
 #include "ksyms.h"
 #include "loader.h"
@@ -33,6 +34,7 @@ static const struct probe_fn {
 	{ "pool_op_free", "release without BTF: pool give-back (optee.ko)" },
 	{ "kernel_kexec", "kexec begins" },
 	{ "kmsg_dump", "kexec snapshot, before pstore's dmesg dump" },
+	{ "kmsg_dump_desc", "the same, 6.12+ (kmsg_dump() is inline)" },
 	{ "machine_kexec", "kexec snapshot (crash path, fallback)" },
 	{ "__crash_kexec", "crash kexec (kdump)" },
 };
@@ -46,6 +48,11 @@ static void print_fn(const struct kenv *env, const struct probe_fn *p)
 	if (has && !strcmp(p->fn, "tee_shm_put") && env->release_old)
 		printf("%-28s %-8s %s (unused: tee_shm_release is probed)\n",
 		       p->fn, "yes", p->what);
+	else if (!has && !strncmp(p->fn, "optee_ffa_", 10) &&
+		 kenv_fn_module(p->fn) && !kenv_deferred(env, p->fn) &&
+		 env->optee_ffa == 0)
+		printf("%-28s %-8s %s (not in optee.ko: %s)\n", p->fn, "no",
+		       p->what, env->optee_ffa_why);
 	else if (!has && kenv_deferred(env, p->fn))
 		printf("%-28s %-8s %s (armed when %s.ko loads)\n", p->fn,
 		       "later", p->what, kenv_fn_module(p->fn));
@@ -72,9 +79,11 @@ int cmd_probes(const struct cli *cli, int argc, char **argv)
 		return usage_error(usage, "probes takes no arguments");
 	if (kenv_init(&env, cli->btf))
 		return EXIT_USAGE;
-	printf("flag layout: %s (detected from symbols)\n",
-	       env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17 (tee_shm_alloc present)"
-					       : "5.18+ (no tee_shm_alloc)");
+	printf("flag layout: %s (detected from symbols: %s)\n",
+	       tse_flags_gen_name(env.flags_gen),
+	       env.flags_gen == TEESHM_GEN_OLD ? "tee_shm_alloc present" :
+	       env.flags_gen == TEESHM_GEN_PROTMEM ?
+	       "tee_shm_alloc_dma_mem present" : "no tee_shm_alloc");
 	printf("struct tee_shm layout: %s\n", kenv_layout(&env));
 	printf("%-28s %-8s %s\n", "function", "present", "role");
 	for (i = 0; i < N_PROBE_FNS; i++)

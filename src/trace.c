@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "flags.h"
 #include "event.h"
 #include "jsonl.h"
 #include "kenv.h"
@@ -389,8 +390,7 @@ static int poll_init(struct tracer *t)
 		fprintf(stderr, "teeshm-trace: tracing (%d probes, %s flag "
 			"layout); Ctrl-C to stop\n",
 			t->resumed ? t->nresumed : t->loader.nlinks,
-			t->env.flags_gen == TEESHM_GEN_OLD ? "<= 5.17" :
-							     "5.18+");
+			tse_flags_gen_name(t->env.flags_gen));
 	sig.data.fd = t->sigfd;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0 ||

@@ -13,8 +13,17 @@ for w in $(cat /proc/cmdline); do
 	teeshm.reps=*) REPS=${w#*=} ;;
 	# quick: teeshm-trace's modes only (no bpftrace, ftrace or sweep)
 	teeshm.quick=1) QUICK=1 ;;
+	# the modes timed, in their order (mode_* below)
+	teeshm.modes=*) MODES=${w#*=} ;;
+	# 0: the timings only (no kernel memory, probe costs or capacity sweep)
+	teeshm.extras=*) EXTRAS=${w#*=} ;;
 	esac
 done
+if [ -n "${QUICK:-}" ]; then
+	MODES=${MODES:-none,teeshm,teeshm-kernel,teeshm-agent}
+else
+	MODES=${MODES:-none,teeshm,teeshm-kernel,teeshm-agent,bpftrace,ftrace}
+fi
 T=/usr/sbin/teeshm-trace
 FNS="tee_shm_alloc_user_buf tee_shm_alloc_kernel_buf tee_shm_alloc_priv_buf
 tee_shm_register_user_buf tee_shm_register_kernel_buf optee_shm_register
@@ -54,6 +63,18 @@ kprobe:optee_shm_unregister { delete(@registered[arg1]); }
 kprobe:tee_shm_put { @put[tid] = arg0; }
 kretprobe:tee_shm_put { delete(@put[tid]); }
 '
+# the same with BPF trampolines (bpftrace >= 0.21, a kernel with them):
+# fexit sees the arguments with the return value, no entry table needed
+BT_FENTRY='
+fexit:tee:tee_shm_alloc_user_buf, fexit:tee:tee_shm_alloc_kernel_buf,
+fexit:tee:tee_shm_alloc_priv_buf { @live[retval] = args.size; }
+fexit:tee:tee_shm_register_user_buf,
+fexit:tee:tee_shm_register_kernel_buf { @live[retval] = args.length; }
+fexit:optee:optee_shm_register { if (retval == 0) { @registered[args.shm] = 1; } }
+fentry:optee:optee_shm_unregister { delete(@registered[args.shm]); }
+fentry:tee:tee_shm_put { @put[tid] = args.shm; }
+fexit:tee:tee_shm_put { delete(@put[tid]); }
+'
 
 modprobe optee && modprobe optee-rng
 systemctl stop teeshm-trace-agent.service
@@ -65,7 +86,8 @@ echo "TBB begin loops=$LOOPS reps=$REPS"
 kmem() {
 	awk '/^VmallocUsed:/ { v = $2 } /^Slab:/ { s = $2 } END { print v + s }' /proc/meminfo
 }
-for slots in 100000 1000000; do
+[ "${EXTRAS:-1}" = 0 ] && KMEM_SLOTS= || KMEM_SLOTS="100000 1000000"
+for slots in $KMEM_SLOTS; do
 	sync
 	m0=$(kmem)
 	$T trace --no-console --quiet --max-buffers $slots >/dev/null 2>/tmp/m.err &
@@ -79,9 +101,14 @@ for slots in 100000 1000000; do
 	m2=$(kmem)
 	echo "TBB kmem slots=$slots before_kb=$m0 tracing_kb=$m1 after_kb=$m2"
 done
-for r in $(seq 1 "$REPS"); do
-	echo "TBB time mode=none rep=$r ns=$(run_loop)"
+# --- the modes: each times one client loop (rep $1) ----------------------
+mode_none() {
+	echo "TBB time mode=none rep=$1 ns=$(run_loop)"
+}
 
+# trace, streaming every event (to /dev/null)
+mode_teeshm() {
+	local r=$1 s p w0 w1 c0 c1 f
 	s=$(now)
 	$T -v trace --no-console >/dev/null 2>/tmp/t.err &
 	p=$!
@@ -107,40 +134,58 @@ for r in $(seq 1 "$REPS"); do
 	# how often the reader was woken, against the events it read
 	echo "TBB wakeups rep=$r n=$((w1 - w0)) events=$(sed -n 's/^teeshm-trace: \([0-9]*\) events.*/\1/p' /tmp/t.err)"
 	sed -n 's/^teeshm-trace: read in \(.*\)/TBB reads rep='"$r"' \1/p' /tmp/t.err
+}
 
-	# the kernel side alone: an agent's pinned probes with no reader
-	$T agent >/dev/null 2>/tmp/a.err &
+# The kernel side alone, probes attached by ATTACH (auto, kprobe or
+# fentry): an agent's pinned probes, the agent killed, nothing reads.
+kernel_side() {	# NAME ATTACH REP
+	local p
+	$T -v agent --attach "$2" >/dev/null 2>/tmp/a.err &
 	p=$!
 	wait_for /tmp/a.err tracing
+	[ "$3" = 1 ] && sed -n 's/^teeshm-trace: probe \(.*\)/TBB attached mode='"$1"' \1/p' /tmp/a.err
 	kill -9 $p
 	wait $p 2>/dev/null
-	echo "TBB time mode=teeshm-kernel rep=$r ns=$(run_loop)"
+	echo "TBB time mode=$1 rep=$3 ns=$(run_loop)"
 	$T agent --stop >/dev/null
+}
+mode_teeshm_kernel() { kernel_side teeshm-kernel auto "$1"; }
+mode_kernel_fentry() { kernel_side kernel-fentry fentry "$1"; }
+mode_kernel_kprobe() { kernel_side kernel-kprobe kprobe "$1"; }
 
-	# as deployed: the systemd unit's agent (--quiet), reading and pairing
+# as deployed: the systemd unit's agent (--quiet)
+mode_teeshm_agent() {
+	local p c0
 	$T agent --quiet >/dev/null 2>/tmp/a.err &
 	p=$!
 	wait_for /tmp/a.err tracing
 	c0=$(cpu_ticks $p)
-	echo "TBB time mode=teeshm-agent rep=$r ns=$(run_loop)"
-	echo "TBB cpu mode=teeshm-agent rep=$r ticks=$(($(cpu_ticks $p) - c0)) hz=$(getconf CLK_TCK)"
+	echo "TBB time mode=teeshm-agent rep=$1 ns=$(run_loop)"
+	echo "TBB cpu mode=teeshm-agent rep=$1 ticks=$(($(cpu_ticks $p) - c0)) hz=$(getconf CLK_TCK)"
 	kill -TERM $p
 	wait $p
 	$T agent --stop >/dev/null
-	[ -n "${QUICK:-}" ] && continue
+}
 
+bpftrace_mode() {	# NAME SCRIPT REP
+	local s p
 	s=$(now)
-	bpftrace -e "$BT" >/dev/null 2>/tmp/bt.err &
+	bpftrace -e "$2" >/dev/null 2>/tmp/bt.err &
 	p=$!
 	wait_for /tmp/bt.err Attaching
 	sleep 1	# "Attaching N probes..." comes before the last attach
-	echo "TBB attach mode=bpftrace rep=$r ns=$(($(now) - s))"
-	echo "TBB time mode=bpftrace rep=$r ns=$(run_loop)"
+	echo "TBB attach mode=$1 rep=$3 ns=$(($(now) - s))"
+	grep -q "^ERROR" /tmp/bt.err && echo "TBB error $1: $(grep -m1 ^ERROR /tmp/bt.err)"
+	echo "TBB time mode=$1 rep=$3 ns=$(run_loop)"
 	kill -INT $p
 	wait $p
+}
+mode_bpftrace() { bpftrace_mode bpftrace "$BT" "$1"; }
+mode_bpftrace_fentry() { bpftrace_mode bpftrace-fentry "$BT_FENTRY" "$1"; }
 
+mode_ftrace() {
+	local s c f ev=/sys/kernel/tracing/kprobe_events
 	s=$(now)
-	ev=/sys/kernel/tracing/kprobe_events
 	for f in $FNS; do
 		echo "p:bench/${f} $f a0=%x0 a1=%x1" >>$ev
 		echo "r:bench/${f}_r $f ret=\$retval" >>$ev
@@ -148,14 +193,21 @@ for r in $(seq 1 "$REPS"); do
 	echo 1 >/sys/kernel/tracing/events/bench/enable
 	cat /sys/kernel/tracing/trace_pipe >/dev/null &
 	c=$!
-	echo "TBB attach mode=ftrace rep=$r ns=$(($(now) - s))"
-	echo "TBB time mode=ftrace rep=$r ns=$(run_loop)"
+	echo "TBB attach mode=ftrace rep=$1 ns=$(($(now) - s))"
+	echo "TBB time mode=ftrace rep=$1 ns=$(run_loop)"
 	echo 0 >/sys/kernel/tracing/events/bench/enable
 	kill $c
 	wait $c 2>/dev/null
 	for f in $FNS; do
 		echo "-:bench/${f}" >>$ev
 		echo "-:bench/${f}_r" >>$ev
+	done
+}
+
+# interleaved: every mode once per repetition, the untraced loop first
+for r in $(seq 1 "$REPS"); do
+	for m in $(echo "$MODES" | tr , ' '); do
+		"mode_$(echo "$m" | tr - _)" "$r"
 	done
 done
 # where the kernel side's time goes: runs and cost of each probe over one
@@ -171,7 +223,7 @@ echo 0 >/proc/sys/kernel/bpf_stats_enabled
 sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/TBB probe name=\1 runs=\2 ns=\3/p' /tmp/v.err
 
 # live-table capacity sweep: the cost per event must not grow with it
-[ -n "${QUICK:-}" ] && REPS=0
+{ [ -n "${QUICK:-}" ] || [ "${EXTRAS:-1}" = 0 ]; } && REPS=0
 for r in $(seq 1 "$REPS"); do
 	for cap in 10 1000 100000; do
 		$T trace --no-console --max-buffers $cap >/dev/null 2>/tmp/t.err &

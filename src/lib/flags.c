@@ -28,6 +28,19 @@ static const uint32_t gen_new[] = {
 	TSE_F_PRIV,		/* BIT(3) TEE_SHM_PRIV */
 };
 
+/*
+ * Kernels with protected memory (tee_shm_alloc_dma_mem, tee_shm_register_fd;
+ * 7.3): include/linux/tee_core.h adds two bits to the 5.18 layout.
+ */
+static const uint32_t gen_protmem[] = {
+	TSE_F_DYNAMIC,		/* BIT(0) TEE_SHM_DYNAMIC */
+	TSE_F_USER_MAPPED,	/* BIT(1) TEE_SHM_USER_MAPPED */
+	TSE_F_POOL,		/* BIT(2) TEE_SHM_POOL */
+	TSE_F_PRIV,		/* BIT(3) TEE_SHM_PRIV */
+	TSE_F_DMA_BUF,		/* BIT(4) TEE_SHM_DMA_BUF: tee_shm_register_fd */
+	TSE_F_DMA_MEM,		/* BIT(5) TEE_SHM_DMA_MEM: tee_shm_alloc_dma_mem */
+};
+
 uint32_t tse_flags_decode(uint32_t raw, int gen)
 {
 	const uint32_t *map;
@@ -43,6 +56,10 @@ uint32_t tse_flags_decode(uint32_t raw, int gen)
 		map = gen_new;
 		n = sizeof(gen_new) / sizeof(gen_new[0]);
 		break;
+	case TEESHM_GEN_PROTMEM:
+		map = gen_protmem;
+		n = sizeof(gen_protmem) / sizeof(gen_protmem[0]);
+		break;
 	default:
 		return 0;
 	}
@@ -50,6 +67,19 @@ uint32_t tse_flags_decode(uint32_t raw, int gen)
 		if (raw & (1u << i))
 			out |= map[i];
 	return out;
+}
+
+const char *tse_flags_gen_name(int gen)
+{
+	switch (gen) {
+	case TEESHM_GEN_OLD:
+		return "<= 5.17";
+	case TEESHM_GEN_NEW:
+		return "5.18+";
+	case TEESHM_GEN_PROTMEM:
+		return "5.18+ with protected memory (DMA_BUF, DMA_MEM)";
+	}
+	return "unknown";
 }
 
 #define FN(b, n) { b, n, sizeof(n) - 1 }
@@ -67,6 +97,7 @@ static const struct {
 	FN(TSE_F_KERNEL_MAPPED, "KERNEL_MAPPED"),
 	FN(TSE_F_PRIV, "PRIV"),
 	FN(TSE_F_DYNAMIC, "DYNAMIC"),
+	FN(TSE_F_DMA_MEM, "DMA_MEM"),
 };
 #undef FN
 

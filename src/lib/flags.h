@@ -26,10 +26,13 @@ enum tse_flag {
 	TSE_F_KERNEL_MAPPED = 1u << 6,
 	TSE_F_PRIV = 1u << 7,
 	TSE_F_DYNAMIC = 1u << 8,
+	TSE_F_DMA_MEM = 1u << 9,	/* protected memory, lent (7.3) */
 };
 
 /* Map raw TEE_SHM_* bits of kernel generation gen (enum teeshm_flags_gen). */
 uint32_t tse_flags_decode(uint32_t raw, int gen);
+/* The layout of generation gen in words ("<= 5.17", "5.18+", ...). */
+const char *tse_flags_gen_name(int gen);
 /* The name of one canonical bit (TSE_F_PRIV: "PRIV"), NULL if none. */
 const char *tse_flag_name(uint32_t bit);
 /* Canonical bit for a name ("PRIV"), 0 if unknown. */

@@ -385,11 +385,6 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 	jw_done(w);
 }
 
-void jw_str(struct jw *w, const char *s)
-{
-	jw_strn(w, s ? s : "", s ? strlen(s) : 0);
-}
-
 /*
  * The usual key: a plain key of up to 16 bytes, room for
  * it and for more bytes of value.  Separator, key and ':' go at once; the
@@ -460,13 +455,6 @@ static inline char *dec(char *end, uint64_t v)
 	return end;
 }
 
-void jw_u64(struct jw *w, uint64_t v)
-{
-	char b[20], *s = dec(b + sizeof(b), v);
-
-	raw_value(w, s, b + sizeof(b) - s);
-}
-
 /* v in decimal, with its sign, ending at end: the first byte */
 static inline char *sdec(char *end, int64_t v)
 {
@@ -475,13 +463,6 @@ static inline char *sdec(char *end, int64_t v)
 	if (v < 0)
 		*--s = '-';
 	return s;
-}
-
-void jw_s64(struct jw *w, int64_t v)
-{
-	char b[21], *s = sdec(b + sizeof(b), v);
-
-	raw_value(w, s, b + sizeof(b) - s);
 }
 
 void jw_bool(struct jw *w, bool v)

@@ -32,10 +32,7 @@ void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_keyn(struct jw *w, const char *key, size_t n);
-void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
-void jw_u64(struct jw *w, uint64_t v);
-void jw_s64(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 void jw_hex(struct jw *w, uint64_t v);	/* "0x..." string */

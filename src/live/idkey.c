@@ -78,8 +78,8 @@ uint64_t id_key_hash(const struct id_key *key, uint64_t addr)
 void id_key_json(struct jw *w, const char *k, const struct id_key *key,
 		 uint64_t addr)
 {
-	char buf[24];
+	char buf[17];
 
-	snprintf(buf, sizeof(buf), "%016" PRIx64, id_key_hash(key, addr));
+	teeshm_id_hex(buf, id_key_hash(key, addr));
 	jw_kstr(w, k, buf);
 }

@@ -16,6 +16,12 @@ struct kenv {
 	struct ksyms *ks;
 	int flags_gen;		/* enum teeshm_flags_gen, from the symbols */
 	bool release_old;	/* tee_shm_release is a symbol */
+	/*
+	 * optee.ko has the FF-A ABI (1), has not (0), or unknown (-1): its
+	 * optee_ffa_* functions are armed before it loads only if it may.
+	 */
+	int optee_ffa;
+	const char *optee_ffa_why;	/* where that came from, in words */
 	/* where struct tee_shm's layout comes from */
 	bool module_btf;	/* /sys/kernel/btf/tee */
 	char btf_path[256];	/* external BTF: --btf, or the release's */
@@ -36,5 +42,10 @@ bool kenv_shm_btf(const struct kenv *env);
 const char *kenv_fn_module(const char *fn);
 /* fn is in a module not loaded yet: probed when it loads. */
 bool kenv_deferred(const struct kenv *env, const char *fn);
+/*
+ * The function that stands for fn in this kernel: kmsg_dump() is an inline
+ * wrapper of kmsg_dump_desc() since 6.12 (same first argument).
+ */
+const char *kenv_fn_target(const struct kenv *env, const char *fn);
 
 #endif /* TEESHM_KENV_H */

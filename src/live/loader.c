@@ -60,8 +60,8 @@ static bool want_prog(const struct loader *l, const struct kenv *env,
 		      struct bpf_program *p)
 {
 	const struct teeshm_bpf *skel = l->skel;
-	const char *fn = prog_fn(p);
-	bool console = l->o.console, foreach = l->foreach;
+	const char *fn = kenv_fn_target(env, prog_fn(p));
+	bool foreach = l->foreach;
 
 	/* static in optee.ko, and only needed where the layout is unknown */
 	if (!strcmp(fn, "pool_op_free") &&
@@ -71,18 +71,10 @@ static bool want_prog(const struct loader *l, const struct kenv *env,
 		return kenv_deferred(env, fn);
 	if (!strcmp(fn, "tee_shm_put"))
 		return !env->release_old;
-	if (p == skel->progs.kexec_console || p == skel->progs.kmsg_console)
-		return foreach && console;
-	if (p == skel->progs.kexec_quiet || p == skel->progs.kmsg_quiet)
-		return foreach && !console;
-	if (p == skel->progs.kexec_console_slots ||
-	    p == skel->progs.kmsg_console_slots)
-		return !foreach && console;
-	if (p == skel->progs.kexec_quiet_slots ||
-	    p == skel->progs.kmsg_quiet_slots)
-		return !foreach && !console;
-	if (p == skel->progs.kexec_basic || p == skel->progs.kmsg_basic)
-		return false;
+	if (p == skel->progs.kexec_foreach || p == skel->progs.kmsg_foreach)
+		return foreach;
+	if (p == skel->progs.kexec_slots || p == skel->progs.kmsg_slots)
+		return !foreach;
 	return true;
 }
 
@@ -114,6 +106,7 @@ int loader_open(struct loader *l, const struct kenv *env,
 	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 4;
 	l->foreach = loader_has_foreach();
 	skel->rodata->use_slots = !l->foreach;
+	skel->rodata->console_report = o->console;
 	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, want_prog(l, env, p));
@@ -147,6 +140,9 @@ int loader_load(struct loader *l, const struct kenv *env)
 			"kexec snapshot: %s\n", kenv_layout(env),
 			l->foreach ? "bpf_for_each_map_elem" :
 			"slot array (no bpf_for_each_map_elem)");
+	if (l->o.verbose && kenv_deferred(env, "optee_shm_register"))
+		fprintf(stderr, "teeshm-trace: optee.ko's FF-A functions: %s\n",
+			env->optee_ffa_why);
 	return 0;
 }
 
@@ -155,10 +151,10 @@ int loader_load(struct loader *l, const struct kenv *env)
  * perf kprobe with the kernel's default (said once: its misses are not
  * counted anywhere).
  */
-static struct bpf_link *attach_ret(struct loader *l, struct bpf_program *p)
+static struct bpf_link *attach_ret(struct loader *l, struct bpf_program *p,
+				   const char *fn)
 {
-	struct bpf_link *link = kprobe_event_attach(&l->events, p, prog_fn(p),
-						    NULL);
+	struct bpf_link *link = kprobe_event_attach(&l->events, p, fn, NULL);
 
 	if (link)
 		return link;
@@ -169,23 +165,23 @@ static struct bpf_link *attach_ret(struct loader *l, struct bpf_program *p)
 			strerror(errno));
 		l->ret_warned = true;
 	}
-	return bpf_program__attach(p);
+	return bpf_program__attach_kprobe(p, true, fn);
 }
 
 static struct bpf_link *attach_one(struct loader *l, const struct kenv *env,
 				   struct bpf_program *p)
 {
-	const char *fn = prog_fn(p);
+	const char *fn = kenv_fn_target(env, prog_fn(p));
 
 	if (kenv_deferred(env, fn))
 		return kprobe_event_attach(&l->events, p, fn,
 					   kenv_fn_module(fn));
 	if (is_ret(p))
-		return attach_ret(l, p);
+		return attach_ret(l, p, fn);
 	if (!strcmp(fn, "pool_op_free"))	/* a static name: optee.ko's */
 		return bpf_program__attach_kprobe(p, false,
 						  "optee:pool_op_free");
-	return bpf_program__attach(p);
+	return bpf_program__attach_kprobe(p, false, fn);
 }
 
 /* The agent's links outlive it, pinned; the first that cannot be says why. */
@@ -205,6 +201,7 @@ int loader_attach(struct loader *l, const struct kenv *env)
 {
 	struct bpf_program *p;
 	struct bpf_link *link;
+	const char *fn;
 	int pass;
 
 	kprobe_events_remove(kprobe_event_stale);
@@ -226,9 +223,10 @@ int loader_attach(struct loader *l, const struct kenv *env)
 			if (!bpf_program__autoload(p) || is_ret(p) != !pass)
 				continue;
 			link = attach_one(l, env, p);
+			fn = kenv_fn_target(env, prog_fn(p));
 			if (!link) {
 				fprintf(stderr, "teeshm-trace: probe %s (%s) did "
-					"not attach: %s\n", prog_fn(p),
+					"not attach: %s\n", fn,
 					bpf_program__name(p), strerror(errno));
 				continue;
 			}
@@ -237,9 +235,9 @@ int loader_attach(struct loader *l, const struct kenv *env)
 				l->links[l->nlinks++] = link;
 			if (l->o.verbose)
 				fprintf(stderr, "teeshm-trace: probe %-26s "
-					"%-20s %s\n", prog_fn(p),
+					"%-20s %s\n", fn,
 					bpf_program__name(p),
-					kenv_deferred(env, prog_fn(p)) ?
+					kenv_deferred(env, fn) ?
 					"attached (armed when its module loads)" :
 					"attached");
 		}

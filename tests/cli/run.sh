@@ -78,6 +78,10 @@ expect "last-kexec: orphan marked" 1 '"id":"000000009f3a1b2c","size":4096,"raw_f
 	"$bin" last-kexec --json --file "$fx/console-orphan.log"
 expect "last-kexec: orphan in the table" 1 "id 000000009f3a1b2c .*\(released while registered\)" \
 	"$bin" last-kexec --file "$fx/console-orphan.log"
+# ids as the kexec report prints them since issue 19 (16 digits, leading
+# zeros), and as 5.10-era reports printed them (unpadded, above): both read
+expect "last-kexec: padded ids" 1 '"registered":\[\{"id":"0661a1821979aa85","size":4096,"raw_flags":5,"pid":119,"site":"optee_get_msg_arg\+0x1b0/0x240 \[optee\]"\},\{"id":"dc1f293cec587625"' \
+	"$bin" last-kexec --json --file "$fx/console-padded.log"
 expect "last-kexec: the last report wins" 0 "crash: 0 buffers" \
 	"$bin" last-kexec --file "$fx/console-clean.log"
 expect "last-kexec: no report" 2 "no kexec report in .*console-none.log" \

@@ -431,15 +431,20 @@ def main():
         rows = []
         for n in range(1, a.kexecs + 1):
             lines = boots.get(n, [])
-            rep = set()
+            rep, raw = set(), set()
             for l in lines:
                 m = re.search(r"teeshm-trace: kexec-registered id=([0-9a-f]+) size=(\d+)", l)
                 if m:
                     rep.add((m.group(1).zfill(16), int(m.group(2))))
+                    raw.add(m.group(1))
             ended = any("teeshm-trace: kexec-end" in l for l in lines)
             sw = stale.get(n, {})
             ids = hash_ids(a.tool, a.key, list(sw))
             swset = {(ids[c], s) for c, s in sw.items()}
+            # spelled as `teeshm-trace id` does (16 digits), not padded here
+            if rep == swset:
+                check("kexec %d: console ids == `teeshm-trace id` (16 digits)" % n,
+                      raw == {i for i, _ in swset}, " ".join(sorted(raw)))
             ok = ended and rep == swset
             rows.append((n, len(rep), len(swset), ok))
             check("kexec %d: tool report == secure-world stale list" % n, ok,

@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "engine.h"
 #include "teeshm_event.h"
+#include "teeshm_hash.h"
 
 static uint64_t ts;
 
@@ -825,6 +827,24 @@ static void test_index_wraparound(void **state)
 	}
 }
 
+/* The id as the kexec report's BPF spells it equals %016llx, leading zeros. */
+static void test_id_hex(void **state)
+{
+	static const uint64_t v[] = {
+		0, 1, 0x0661a1821979aa85ULL, 0x00000000ffffffffULL,
+		0x0fffffffffffffffULL, 0xdc1f293cec587625ULL, ~0ULL,
+	};
+	char got[17], want[24];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		teeshm_id_hex(got, v[i]);
+		snprintf(want, sizeof(want), "%016llx", (unsigned long long)v[i]);
+		assert_string_equal(got, want);
+	}
+}
+
 static void test_flags_decode(void **state)
 {
 	(void)state;
@@ -841,6 +861,25 @@ static void test_flags_decode(void **state)
 	assert_int_equal(tse_flags_decode(0x28, TEESHM_GEN_OLD),
 			 TSE_F_REGISTER | TSE_F_POOL);
 	assert_int_equal(tse_flags_decode(0x1, TEESHM_GEN_UNKNOWN), 0);
+	/*
+	 * 7.3 (protected memory): the 5.18 bits, then DMA_BUF = BIT(4)
+	 * (tee_shm_register_fd) and DMA_MEM = BIT(5) (tee_shm_alloc_dma_mem);
+	 * the 5.18 layout has no bit 4 or 5
+	 */
+	assert_int_equal(tse_flags_decode(0x5, TEESHM_GEN_PROTMEM),
+			 TSE_F_DYNAMIC | TSE_F_POOL);
+	assert_int_equal(tse_flags_decode(0x10, TEESHM_GEN_PROTMEM),
+			 TSE_F_DMA_BUF);
+	assert_int_equal(tse_flags_decode(0x20, TEESHM_GEN_PROTMEM),
+			 TSE_F_DMA_MEM);
+	assert_int_equal(tse_flags_decode(0x3f, TEESHM_GEN_PROTMEM),
+			 TSE_F_DYNAMIC | TSE_F_USER_MAPPED | TSE_F_POOL |
+			 TSE_F_PRIV | TSE_F_DMA_BUF | TSE_F_DMA_MEM);
+	assert_int_equal(tse_flags_decode(0x30, TEESHM_GEN_NEW), 0);
+	/* 5.10's bit 5 is POOL, 7.3's DMA_MEM */
+	assert_int_equal(tse_flags_decode(0x20, TEESHM_GEN_OLD), TSE_F_POOL);
+	assert_string_equal(tse_flags_gen_name(TEESHM_GEN_PROTMEM),
+			    "5.18+ with protected memory (DMA_BUF, DMA_MEM)");
 }
 
 static void test_flag_names(void **state)
@@ -884,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_index_wraparound),
 		cmocka_unit_test(test_flags_decode),
 		cmocka_unit_test(test_flag_names),
+		cmocka_unit_test(test_id_hex),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

@@ -20,6 +20,18 @@ load_mod() {	# load_mod NAME: insmod what it needs (NAME.deps), then it
 	insmod "/modules/$1.ko"
 }
 
+# modules.dep as a Debian system has it, from /modules/NAME.deps: the tool
+# reads optee.ko's dependencies there (FF-A functions armed only if it has
+# FF-A, i.e. needs ffa-core)
+md=/lib/modules/$(uname -r)
+if [ ! -e "$md/modules.dep" ]; then
+	mkdir -p "$md"
+	for f in /modules/*.deps; do
+		m=$(basename "$f" .deps)
+		echo "/modules/$m.ko: $(sed 's|.*|/modules/&.ko|' "$f" | tr '\n' ' ')"
+	done >"$md/modules.dep"
+fi
+
 load_tee() {	# insmod the TEE stack (overrides from kernel/ builds win)
 	for m in tee optee optee-rng; do
 		load_mod $m || return 1
