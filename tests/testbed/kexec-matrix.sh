@@ -126,7 +126,7 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
-	# no pstore report to read back on 5.10, and (for now) 6.12, 7.3: lib.sh
+	# no pstore report to read back on 5.10 (lib.sh)
 	extra=$NO_PSTORE
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \

@@ -46,11 +46,9 @@ case $TESTBED_KERNEL in
 	KSUITE=trixie-security
 	DTB_OPTS=
 	OUT=${TESTBED_OUT:-$TOP/build/testbed-6.12}
-	# EXPECTED MISSING, to flip: the kernel writes the record, but the
-	# tool's report is not in it (kmsg_dump() became an inline wrapper of
-	# kmsg_dump_desc(); the tool's probe misses it: bpf/).  Set this to
-	# empty once last-kexec finds the report on 6.12 and 7.3.
-	NO_PSTORE=--no-pstore
+	# the report reaches pstore through kmsg_dump_desc() (kmsg_dump() is
+	# an inline wrapper of it from 6.12 on): last-kexec reads it back
+	NO_PSTORE=
 	;;
 7.3)
 	# trixie-backports: the image package is a meta package; the kernel
@@ -59,7 +57,7 @@ case $TESTBED_KERNEL in
 	KSUITE=trixie-backports
 	DTB_OPTS=
 	OUT=${TESTBED_OUT:-$TOP/build/testbed-7.3}
-	NO_PSTORE=--no-pstore	# expected missing, to flip: see 6.12
+	NO_PSTORE=
 	;;
 *)
 	echo "testbed: TESTBED_KERNEL=$TESTBED_KERNEL: expected 6.1, 5.10, 6.12 or 7.3" >&2

@@ -91,8 +91,8 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
 	echo "==== kernel $kern ($(kernel_pkg | sed 's/:.*//'))"
 	case $kern in
 	6.12|7.3)
-		# 4: the trace and kexec truth check, 2 kexecs (the pstore
-		# read-back is expected missing for now: lib.sh's NO_PSTORE)
+		# 4: the trace and kexec truth check, 2 kexecs, the report
+		# read back from pstore after each
 		VERIFY_ARGS="--kexecs 2 --label $kern-stock --expect some $NO_PSTORE" \
 			scenario kexec kexec trace --kexecs 2
 		continue
