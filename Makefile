@@ -6,6 +6,8 @@
 #   make test            -> every test (unit, replay, CLI, testbed)
 #   make testbed         -> the QEMU testbed (secure worlds, initramfs)
 #   make testbed-test    -> the testbed scenarios only
+#   make demo [KERNEL=6.1|5.10|6.12|7.3] -> trace, kexec, report on real OP-TEE
+#   make kexec-matrix-full -> 10 kexecs per subject on every kernel (README)
 #   make install         -> PREFIX (/usr/local), DESTDIR honoured
 #   make deb             -> build/deb/teeshm-trace_*.deb (DEB_ARCH=arm64: cross)
 
@@ -72,7 +74,7 @@ SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 .PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
-	install bench bench-fuzz demo kexec-matrix fuzz-test kernel-check optee-check export-test \
+	install bench bench-fuzz demo kexec-matrix kexec-matrix-full fuzz-test kernel-check optee-check export-test \
 	replay-arm64-test deb package-test prom-test
 
 all: $(OUT)/teeshm-trace
@@ -170,11 +172,12 @@ fuzz-test: build/fuzz/fuzz_jsonl
 testbed:
 	$(MAKE) -C tests/testbed
 
-# only what the demo boots (not the whole testbed: 5.10's and the systemd
-# guest's images)
+# KERNEL=6.1 (default), 5.10, 6.12 or 7.3: the Debian kernel the demo boots;
+# only its image is built
+KERNEL ?= 6.1
 demo: all
-	$(MAKE) -C tests/testbed demo
-	@tests/testbed/demo.sh
+	$(MAKE) -C tests/testbed demo KERNEL=$(KERNEL)
+	@TESTBED_KERNEL=$(KERNEL) tests/testbed/demo.sh
 
 # the project's OP-TEE patches: OP-TEE's checkpatch settings, clean apply
 optee-check: testbed
@@ -184,16 +187,22 @@ testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
 
 # The kernel patches: checkpatch --strict, clean apply, out-of-tree builds
-# (6.1 and 5.10), vermagic and modversions against Debian's
+# (6.1, 5.10, 6.12 and 7.3; 6.12's and 7.3's cached), vermagic and
+# modversions against Debian's
 kernel-check:
 	@tests/run-group.sh kernel kernel/check.sh
 
 # The kexec truth check: KEXECS kexecs per subject, on 6.1 and 5.10, on
-# real OP-TEE (TESTBED_SW=emu: the emulated secure world).  The full run
-# (10 kexecs, the README's figures) is this target; make test runs 3.
+# real OP-TEE (TESTBED_SW=emu: the emulated secure world); make test runs 3.
+# kexec-matrix-full: 10 kexecs per subject on every kernel (5.10, 6.1, 6.12,
+# 7.3): the README's figures.
 KEXECS ?= 10
 kexec-matrix: testbed
 	@tests/run-group.sh kexec-matrix tests/testbed/kexec-matrix.sh $(KEXECS)
+
+kexec-matrix-full: testbed
+	@TESTBED_KERNELS="6.1 5.10 6.12 7.3" tests/run-group.sh kexec-matrix-full \
+		tests/testbed/kexec-matrix.sh 10
 
 TEST_KEXECS ?= 3
 test:

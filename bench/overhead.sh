@@ -20,7 +20,7 @@ quick="${QUICK:+teeshm.quick=1}${MODES:+ teeshm.modes=$MODES}${EXTRAS:+ teeshm.e
 img=$TOP/build/bench-systemd-$TESTBED_KERNEL
 # the secure worlds, client, tool, and 6.1's busybox guest (the systemd
 # image's kexec payload): not every image make testbed builds
-TESTBED_KERNEL=6.1 make -s -C tests/testbed demo >/dev/null
+make -s -C tests/testbed demo KERNEL=6.1 >/dev/null
 GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
 dir=$img/run
 TESTBED_IMG=$img TESTBED_MEM=3G TESTBED_INITRD_ADDR=0x80000000 \

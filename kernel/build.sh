@@ -20,6 +20,11 @@
 #   patched   the fix series kernel/patches/series-5.10 (0001 only: 5.10's
 #             optee has no argument cache): optee-rng.ko
 #
+# KGEN=6.12: trixie's 6.12.118+deb13 (suite trixie-security), KGEN=7.3:
+# trixie-backports' 7.3.4+deb13; every package through scripts/fetch-debs.sh -s
+#   stock     optee.ko and optee-rng.ko from linux-source-GEN as Debian ships them
+#   patched   the fix series kernel/patches/series-GEN: optee.ko and optee-rng.ko
+#
 # The "patched" variant applies the patches named in kernel/patches/series-$KGEN
 # (one file name a line, in order; '#' starts a comment) and builds each
 # module they touch: optee.ko for drivers/tee/optee, optee-rng.ko for
@@ -35,9 +40,16 @@ KGEN=${KGEN:-6.1}
 case $KGEN in
 6.1) variants="stock|seed-bug|patched" KVER=${KVER:-6.1.0-56} suite=() ;;
 5.10) variants="stock|revert|seed-bug|patched" KVER=${KVER:-5.10.0-32} suite=(-s bullseye) ;;
-*) echo "build.sh: unknown KGEN '$KGEN' (6.1, 5.10)" >&2; exit 2 ;;
+6.12) variants="stock|patched" KVER=${KVER:-6.12.118+deb13} suite=(-s trixie-security) ;;
+7.3) variants="stock|patched" KVER=${KVER:-7.3.4+deb13} suite=(-s trixie-backports) ;;
+*) echo "build.sh: unknown KGEN '$KGEN' (6.1, 5.10, 6.12, 7.3)" >&2; exit 2 ;;
 esac
-variant=${1:?usage: [KGEN=6.1|5.10] build.sh $variants OUTDIR}
+# the kbuild package: linux-kbuild-GEN to 6.1, linux-kbuild-KVER from trixie on
+case $KGEN in
+6.1|5.10) kbuild=linux-kbuild-$KGEN ;;
+*) kbuild=linux-kbuild-$KVER ;;
+esac
+variant=${1:?usage: [KGEN=6.1|5.10|6.12|7.3] build.sh $variants OUTDIR}
 out=$(mkdir -p "${2:?usage: build.sh VARIANT OUTDIR}" && cd "$2" && pwd)
 cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 fetch=$top/scripts/fetch-debs.sh
@@ -53,16 +65,32 @@ tree=$cache/kbuild-$KVER
 hdr=$tree/usr/src/linux-headers-$KVER-arm64
 if [ ! -f "$tree/.done" ]; then
 	dirs=$("$fetch" ${suite[@]+"${suite[@]}"} "linux-headers-$KVER-arm64:arm64" \
-		"linux-headers-$KVER-common" "linux-kbuild-$KGEN:amd64")
+		"linux-headers-$KVER-common" "$kbuild:amd64")
 	rm -rf "$tree"
 	mkdir -p "$tree/usr/src" "$tree/usr/lib"
 	for d in $dirs; do
 		[ -d "$d/usr/src" ] && cp -a "$d"/usr/src/. "$tree/usr/src/"
-		[ -d "$d/usr/lib/linux-kbuild-$KGEN" ] &&
-			cp -a "$d/usr/lib/linux-kbuild-$KGEN" "$tree/usr/lib/"
+		[ -d "$d/usr/lib/$kbuild" ] &&
+			cp -a "$d/usr/lib/$kbuild" "$tree/usr/lib/"
 	done
-	# its Makefile includes the common tree by absolute path
-	sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$hdr/Makefile"
+	# its Makefile includes the common tree (and 7.3's names its output
+	# directory) by absolute path
+	sed -i -e "s|^include /usr/src/|include $tree/usr/src/|" \
+		-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$tree/usr/src/|" "$hdr/Makefile"
+	# 6.12, 7.3: no module BTF (pahole 1.24 here lacks the features
+	# Debian's config asks for); without vmlinux kbuild skips it, as the
+	# 6.1 and 5.10 headers, which carry none, do
+	rm -f "$hdr/vmlinux"
+	# 6.12, 7.3: Debian built them with gcc 14; we build with gcc 12,
+	# which has no -fmin-function-alignment.  The two symbols that say
+	# so are set as kbuild sets them for gcc 12: the Makefile asks for
+	# -falign-functions, and __cold is empty, so that no function lands
+	# unaligned in .text.unlikely (ftrace's call ops need 8-byte-aligned
+	# functions; check.sh checks every function's alignment)
+	for f in "$hdr/include/generated/autoconf.h" "$hdr/include/config/auto.conf"; do
+		sed -i -e '/CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT[ =]/d' \
+			-e '/CONFIG_CC_HAS_SANE_FUNCTION_ALIGNMENT[ =]/d' "$f"
+	done
 	touch "$tree/.done"
 fi
 
@@ -105,9 +133,45 @@ if [ -n "$imgver" ] && [ "$imgver" != "$srcver" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tar -C "$work" --strip-components=1 -xf "$tarball" \
-	"linux-source-$KGEN/drivers/tee/optee" \
-	"linux-source-$KGEN/drivers/char/hw_random/optee-rng.c"
+# the parts of the tarball used here, unpacked once (source.sh)
+src=$("$here/source.sh" "$tarball")
+
+# --- modpost for this host (6.12, 7.3) -----------------------------------------
+# trixie's amd64 linux-kbuild is built against glibc 2.38 (__isoc23_strtoul):
+# its modpost does not run on bookworm's glibc.  Rebuild it, once, from the
+# same linux-source; its target-side headers (elfconfig.h, from an arm64
+# empty.o, and devicetable-offsets.h) come from the headers tree's kbuild,
+# as kbuild makes them.
+kb=$tree/usr/lib/$kbuild/scripts/mod
+if [ -f "$kb/modpost.real-lsb-64" ] && [ ! -f "$tree/.modpost" ] &&
+	[[ $("$kb/modpost.real-lsb-64" -h 2>&1) == *"version \`GLIBC_"* ]]; then
+	mkdir -p "$work/src/scripts"
+	cp -a "$src/scripts/mod" "$src/scripts/include" "$work/src/scripts/"
+	ln -s "$src/include" "$work/src/include"
+	m=$work/src/scripts/mod
+	rm "$m/Makefile"
+	echo 'always-y := devicetable-offsets.s empty.o' >"$m/Kbuild"
+	make -s -C "$hdr" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC=aarch64-linux-gnu-gcc \
+		M="$m" devicetable-offsets.s empty.o
+	{
+		echo "#ifndef __DEVICETABLE_OFFSETS_H__"
+		echo "#define __DEVICETABLE_OFFSETS_H__"
+		sed -ne 's:^[[:space:]]*\.ascii[[:space:]]*"\(.*\)".*:\1:;
+			/^->/{s:->#\(.*\):/* \1 */:;
+			s:^->\([^ ]*\) [\$#]*\([^ ]*\) \(.*\):#define \1 \2 /* \3 */:;
+			s:->::; p;}' "$m/devicetable-offsets.s"
+		echo "#endif"
+	} >"$m/devicetable-offsets.h"
+	gcc -O2 -o "$m/mk_elfconfig" "$m/mk_elfconfig.c"
+	"$m/mk_elfconfig" <"$m/empty.o" >"$m/elfconfig.h"
+	gcc -O2 -I"$m" -I"$work/src/scripts/include" -o "$m/modpost" "$m/modpost.c" "$m/file2alias.c" \
+		"$m/sumversion.c" "$m/symsearch.c"
+	cp "$m/modpost" "$kb/modpost.real-lsb-64"
+	touch "$tree/.modpost"
+fi
+mkdir -p "$work/drivers/tee" "$work/drivers/char/hw_random"
+cp -a "$src/drivers/tee/optee" "$work/drivers/tee/"
+cp "$src/drivers/char/hw_random/optee-rng.c" "$work/drivers/char/hw_random/"
 apply() {
 	local p
 	for p in "$@"; do
@@ -139,6 +203,7 @@ echo 'obj-m := optee-rng.o' >"$work/rng/Kbuild"
 # 6.1: Debian built it with gcc 12, as ours.  5.10: Debian built it with
 # gcc-10 (its .kernelvariables name aarch64-linux-gnu-gcc-10); we build with
 # gcc 12, so CC is given here.
+# 6.12 and 7.3: Debian built them with gcc 14 (see the build tree above).
 mkvars=()
 [ "$KGEN" = 6.1 ] || mkvars=(CC=aarch64-linux-gnu-gcc)
 build() {

@@ -16,10 +16,15 @@
 # the stock, revert, seed-bug and patched variants build, with vermagic and
 # modversions checked as for 6.1; the stock optee.ko defines and imports the
 # same global symbols as Debian's.
+# 6.12 (trixie) and 7.3 (trixie-backports), each with its linux-source-GEN:
+# checkpatch --strict on kernel/patches/series-GEN, the series applies
+# without fuzz or offset, the argument-cache model on its call.c, build.sh
+# patched (cached in ~/.cache/teeshm-trace/kmod by a hash of its inputs),
+# vermagic, modversions (7.3 has none) and every function 8-byte aligned.
 # Modules already built under build/ (kexec-matrix builds
 # build/kernel/GEN-VARIANT): vermagic against Debian's optee.ko of their own
 # generation; build/kernel/5.10-*/ and build/kernel-5.10/*/ hold 5.10 modules,
-# the other build/kernel/*/ 6.1 ones.
+# build/kernel/6.12-*/ and 7.3-*/ theirs, the other build/kernel/*/ 6.1 ones.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -84,7 +89,7 @@ applies() { # [-o] SRCDIR LABEL PATCH...: each on the previous, no fuzz,
 		ko "applies cleanly to $label: $(basename "$p")"; echo "$out"
 	done
 }
-modules() { # LABEL DIR WANT SYMVERS: vermagic and modversions of DIR/*.ko
+modules() { # LABEL DIR WANT SYMVERS [none]: vermagic and modversions of DIR/*.ko
 	local k n got bad nv
 	for k in "$2"/*.ko; do
 		n=$1/$(basename "$k")
@@ -100,16 +105,23 @@ modules() { # LABEL DIR WANT SYMVERS: vermagic and modversions of DIR/*.ko
 				"$4" || echo "$sym($crc)"
 		done)
 		nv=$(modprobe --dump-modversions "$k" | wc -l)
-		if [ -s "$4" ] && [ "$nv" -gt 0 ] && [ -z "$bad" ]; then
+		if [ "${5:-}" = none ]; then
+			# the kernel has no CONFIG_MODVERSIONS (7.3): nor has the module
+			if [ "$nv" -eq 0 ]; then
+				ok "modversions $n: none, as the kernel (CONFIG_MODVERSIONS not set)"
+			else
+				ko "modversions $n: $nv CRCs, the kernel has no CONFIG_MODVERSIONS"
+			fi
+		elif [ -s "$4" ] && [ "$nv" -gt 0 ] && [ -z "$bad" ]; then
 			ok "modversions $n: $nv CRCs resolve in Module.symvers"
 		else
 			ko "modversions $n: unresolved: ${bad:-no Module.symvers or no __versions}"
 		fi
 	done
 }
-model() { # the argument cache of $tmp/apply's call.c under concurrent callers
-	local d=$tmp/model c=$tmp/apply/drivers/tee/optee/call.c out n
-	mkdir -p "$d"
+model() { # [GEN]: the argument cache of $tmp/apply's call.c under concurrent callers
+	local d=$tmp/model c=$tmp/apply/drivers/tee/optee/call.c out n gen=${1:-6.1}
+	rm -rf "$d" && mkdir -p "$d"
 	{
 		sed -n '/^#define MAX_ARG_PARAM_COUNT/,/^};/p' "$c"
 		sed -n '/^void optee_shm_arg_cache_init/,/^int optee_open_session/p' "$c" | sed '$d'
@@ -117,14 +129,14 @@ model() { # the argument cache of $tmp/apply's call.c under concurrent callers
 	if ! out=$(gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-Wall -Wextra -Werror -Wno-unused-function -pthread -I"$d" \
 		"$here/test/argcache-model.c" -o "$d/model" 2>&1); then
-		ko "test/argcache-model.c builds around series-6.1's call.c"; echo "$out"
+		ko "test/argcache-model.c builds around series-$gen's call.c"; echo "$out"
 		return
 	fi
 	for n in 1 8 48; do
 		if out=$(ASAN_OPTIONS=detect_leaks=0 "$d/model" $n 2>&1); then
-			ok "argcache-model: $out"
+			ok "argcache-model ($gen): $out"
 		else
-			ko "argcache-model, $n threads"; echo "$out"
+			ko "argcache-model ($gen), $n threads"; echo "$out"
 		fi
 	done
 }
@@ -138,13 +150,20 @@ build() { # GEN KVER VARIANT: KGEN=GEN build.sh VARIANT into $tmp/k-GEN/VARIANT
 	fi
 }
 
+unpack() { # DIR TARBALL: its checkpatch, TEE driver and optee-rng.c in DIR
+	local s
+	if ! s=$("$here/source.sh" "$2"); then
+		ko "unpack $2"
+		return 1
+	fi
+	mkdir -p "$1/scripts" "$1/drivers/tee" "$1/drivers/char/hw_random"
+	cp "$s"/scripts/{checkpatch.pl,spelling.txt,const_structs.checkpatch} "$1/scripts/"
+	cp -a "$s/drivers/tee/optee" "$1/drivers/tee/"
+	cp "$s/drivers/char/hw_random/optee-rng.c" "$1/drivers/char/hw_random/"
+}
+
 # --- 6.1 (bookworm) -------------------------------------------------------------
-mkdir -p "$tmp/6.1"
-tar -C "$tmp/6.1" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
-	linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-	linux-source-6.1/scripts/const_structs.checkpatch linux-source-6.1/drivers/tee/optee \
-	linux-source-6.1/drivers/char/hw_random/optee-rng.c ||
-	ko "unpack /usr/src/linux-source-6.1.tar.xz"
+unpack "$tmp/6.1" /usr/src/linux-source-6.1.tar.xz
 for p in "$here"/patches/*.patch "$here"/seed-bug/*.patch; do
 	n=${p#"$here"/}
 	checkpatch "$tmp/6.1/scripts/checkpatch.pl" "$p" "$n"
@@ -165,12 +184,7 @@ dirs=$("$top/scripts/fetch-debs.sh" -s bullseye linux-source-5.10 \
 	"linux-image-$KVER510-arm64:arm64" 2>"$tmp/fetch.err") || cat "$tmp/fetch.err"
 src510=$(echo "$dirs" | sed -n 1p)/usr/src/linux-source-5.10.tar.xz
 deb510=$(echo "$dirs" | sed -n 2p)/lib/modules/$KVER510-arm64/kernel
-mkdir -p "$tmp/5.10"
-tar -C "$tmp/5.10" --strip-components=1 -xf "$src510" \
-	linux-source-5.10/scripts/checkpatch.pl linux-source-5.10/scripts/spelling.txt \
-	linux-source-5.10/scripts/const_structs.checkpatch linux-source-5.10/drivers/tee/optee \
-	linux-source-5.10/drivers/char/hw_random/optee-rng.c ||
-	ko "unpack $src510"
+unpack "$tmp/5.10" "$src510"
 mapfile -t s510 < <(series 5.10)
 for p in "${s510[@]}" "$here"/seed-bug-5.10/*.patch; do
 	checkpatch "$tmp/5.10/scripts/checkpatch.pl" "$p" "(5.10) ${p#"$here"/}"
@@ -206,12 +220,84 @@ for kind in U D; do
 	fi
 done
 
+# --- 6.12 (trixie) and 7.3 (trixie-backports) ---------------------------------
+aligned() { # LABEL KO: every function in a .text section 8-byte aligned, as
+	# Debian's gcc 14 builds (-fmin-function-alignment; ftrace's call ops)
+	local bad
+	bad=$(awk 'NR == FNR { if (match($0, /^ *\[ *[0-9]+\] /)) {
+			n = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", n)
+			split(substr($0, RSTART + RLENGTH), f, " ")
+			name[n] = f[1]; al[n] = f[10] } next }
+		$4 == "FUNC" && ($7 in name) && name[$7] ~ /^\.text/ && name[$7] !~ /trampoline/ &&
+		(al[$7] < 8 || $2 !~ /[08]$/) { print $8 }' \
+		<(readelf -SW "$2") <(readelf -sW "$2"))
+	# (grep -c reads all: with pipefail, grep -q's early exit fails readelf)
+	if [ -z "$bad" ] && [ "$(readelf -sW "$2" | grep -c " FUNC ")" -gt 0 ]; then
+		ok "function alignment $1: every function 8-byte aligned"
+	else
+		ko "function alignment $1: not 8-byte aligned: $bad"
+	fi
+}
+cached_build() { # GEN KVER VARIANT: build() once per inputs, kept in the cache
+	local key c=$cache/kmod k
+	key=$( (cat "$here/build.sh" "$here/patches/series-$1"; echo "$2 $3"
+		series "$1" | xargs cat) | sha256sum | cut -c1-16)
+	c=$cache/kmod/$1-$3-$key
+	if [ -f "$c/.done" ] && [ -f "$cache/kbuild-$2/.done" ]; then
+		mkdir -p "$tmp/k-$1/$3" && cp "$c"/*.ko "$tmp/k-$1/$3/"
+		ok "KGEN=$1 build.sh $3 (cached: $c)"
+		return
+	fi
+	build "$1" "$2" "$3" || return 1
+	rm -rf "$c" && mkdir -p "$c" && cp "$tmp/k-$1/$3"/*.ko "$c/" && touch "$c/.done"
+}
+KVER612=${KVER612:-6.12.118+deb13}
+KVER73=${KVER73:-7.3.4+deb13}
+declare -A wantgen
+for gen in 6.12 7.3; do
+	if [ "$gen" = 6.12 ]; then
+		kv=$KVER612 suite=trixie-security modpkg=linux-image-$kv-arm64:arm64
+	else
+		kv=$KVER73 suite=trixie-backports modpkg=linux-modules-$kv-arm64:arm64
+	fi
+	dirs=$("$top/scripts/fetch-debs.sh" -s "$suite" "linux-source-$gen" "$modpkg" \
+		2>"$tmp/fetch.err") || cat "$tmp/fetch.err"
+	src=$(echo "$dirs" | sed -n 1p)/usr/src/linux-source-$gen.tar.xz
+	deb=$(echo "$dirs" | sed -n 2p)/usr/lib/modules/$kv-arm64/kernel
+	unpack "$tmp/$gen" "$src"
+	mapfile -t sg < <(series "$gen")
+	for p in "${sg[@]}"; do
+		checkpatch "$tmp/$gen/scripts/checkpatch.pl" "$p" "($gen) ${p#"$here"/}"
+		# patches/*.patch were checked above
+		[ "$(dirname "$p")" = "$here/patches" ] || commits "$p" "${p#"$here"/}"
+	done
+	# made against linux-source-GEN itself: no fuzz, no offset
+	applies "$tmp/$gen" "linux-source-$gen (series-$gen)" "${sg[@]}"
+	model "$gen"
+	xz -dc "$deb/drivers/tee/optee/optee.ko.xz" >"$tmp/$gen/optee.ko" 2>/dev/null
+	want=$(modinfo -F vermagic "$tmp/$gen/optee.ko" 2>/dev/null)
+	wantgen[$gen]=$want
+	hdrs=$cache/kbuild-$kv/usr/src/linux-headers-$kv-arm64
+	mv=
+	grep -q '^CONFIG_MODVERSIONS=y' "$hdrs/.config" 2>/dev/null || mv=none
+	if cached_build "$gen" "$kv" patched; then
+		# the build tree exists once build.sh has run (cached or now)
+		grep -q '^CONFIG_MODVERSIONS=y' "$hdrs/.config" 2>/dev/null || mv=none
+		modules "$gen/patched" "$tmp/k-$gen/patched" "$want" "$hdrs/Module.symvers" $mv
+		for k in "$tmp/k-$gen/patched"/*.ko; do
+			aligned "$gen/patched/$(basename "$k")" "$k"
+		done
+	fi
+done
+
 # --- modules built under build/, each against its own generation ----------------
 for k in "$top"/build/kernel/*/*.ko "$top"/build/kernel-5.10/*/*.ko; do
 	[ -e "$k" ] || continue
 	n=${k#"$top"/}
 	case $n in
 	build/kernel/5.10-*|build/kernel-5.10/*) gen=5.10 want=$want510 ;;
+	build/kernel/6.12-*) gen=6.12 want=${wantgen[6.12]} ;;
+	build/kernel/7.3-*) gen=7.3 want=${wantgen[7.3]} ;;
 	*) gen=6.1 want=$want61 ;;
 	esac
 	got=$(modinfo -F vermagic "$k")

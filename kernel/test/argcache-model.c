@@ -43,6 +43,7 @@ typedef unsigned int u_int;
 #define DECLARE_BITMAP(n, bits)	unsigned long n[((bits) + 63) / 64]
 #define GFP_KERNEL		0
 #define kzalloc(s, f)		calloc(1, s)
+#define kzalloc_obj(o)		calloc(1, sizeof(o))	/* 7.x */
 #define kfree			free
 #define pr_err(...)		do { fprintf(stderr, "pr_err: " __VA_ARGS__); abort(); } while (0)
 #define IS_ERR(p)		((unsigned long)(p) >= (unsigned long)-4095)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # demo.sh: the main job.  Boots Debian's stock arm64 kernel on real OP-TEE
 # OS 4.10 + TF-A (TESTBED_SW=emu: the project's emulated secure world;
-# TESTBED_KERNEL=5.10: bullseye's kernel), runs teeshm-trace while the TEE
+# TESTBED_KERNEL=5.10, 6.12 or 7.3: bullseye's, trixie's or trixie-backports'
+# kernel; make demo KERNEL=...), runs teeshm-trace while the TEE
 # drivers load and a libteec client works, kexecs, and prints what the tool
 # reported at the kexec next to what the secure world saw left behind.
 # Exit 0 when the tool's report and the secure world agree.
@@ -28,5 +29,5 @@ grep -E "^TSW (boot n=2|stale)" "$dir/secure.log"
 echo
 echo "== report vs. secure world"
 python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
-	--kexecs 1 --label "$(kernel_pkg | sed 's/linux-image-//; s/-arm64.*//') stock" \
-	$([ "$TESTBED_KERNEL" = 5.10 ] && echo --no-pstore)
+	--kexecs 1 --label "$(kernel_pkg | sed 's/linux-\(image\|binary-unsigned\)-//; s/-arm64.*//') stock" \
+	$NO_PSTORE

@@ -6,8 +6,9 @@
 #   stock     Debian's optee.ko and optee-rng.ko as packaged
 #   seed-bug  optee.ko registering its driver-private buffers (testing only)
 #   revert    5.10: optee.ko with the seed thread's patch reverted
-#   patched   the project's fixes (kernel/patches: optee-rng.ko, and on 6.1
-#             optee.ko's argument cache)
+#   patched   the project's fixes (kernel/patches/series-GEN: optee-rng.ko,
+#             and from 6.1 on optee.ko's argument cache)
+# 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -25,6 +26,7 @@ n=${1:-10}
 pass=0 fail=0
 rows=()
 regs=()
+sites=()
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -45,6 +47,10 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 			   "5.10 revert --expect some"
 			   "5.10 seed-bug --expect some"
 			   "5.10 patched --expect none")
+		;;
+	6.12|7.3)
+		subjects+=("$kern stock --expect some"
+			   "$kern patched --expect none")
 		;;
 	*)
 		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
@@ -72,17 +78,56 @@ build() {	# KERNEL NAME: modules and image (not for stock)
 		tests/testbed/mkinitramfs.sh "$img" >/dev/null
 }
 
+left_at_kexec() {	# LABEL CONSOLE-LOG: "LABEL<TAB>site<TAB>size<TAB>flags<TAB>count"
+	# from the tool's kexec report lines; flags named in the kernel's layout
+	# (5.10's, or the one of 5.18 on: DYNAMIC USER_MAPPED POOL PRIV, 7.x
+	# adding DMA_BUF DMA_MEM)
+	awk -v label="$1" '
+	BEGIN {
+		if (label ~ /^5\.10 /) split("MAPPED DMA_BUF EXT_DMA_BUF REGISTER USER_MAPPED POOL KERNEL_MAPPED PRIV", fn, " ")
+		else split("DYNAMIC USER_MAPPED POOL PRIV DMA_BUF DMA_MEM", fn, " ")
+	}
+	function field(name,   i) {
+		for (i = 1; i <= NF; i++)
+			if (index($i, name "=") == 1)
+				return substr($i, length(name) + 2)
+		return ""
+	}
+	function named(hex,   v, i, b, out) {
+		v = 0
+		hex = tolower(substr(hex, 3))
+		for (i = 1; i <= length(hex); i++)
+			v = v * 16 + index("0123456789abcdef", substr(hex, i, 1)) - 1
+		out = ""
+		for (b = 1; v > 0; b++) {
+			if (v % 2)
+				out = (out == "" ? "" : out "|") (b in fn ? fn[b] : "bit" (b - 1))
+			v = int(v / 2)
+		}
+		return out
+	}
+	{ sub(/\r$/, "") }
+	/teeshm-trace: kexec-registered / { id = field("id"); ids[id] = 1; size[id] = field("size"); flags[id] = field("flags") }
+	/teeshm-trace: kexec-site / { id = field("id"); site[id] = field("site"); if ($NF ~ /^\[/) site[id] = site[id] " " $NF }
+	/teeshm-trace: kexec-end / {
+		for (id in ids)
+			n[(id in site ? site[id] : "?") "\t" size[id] "\t" flags[id] " " named(flags[id])]++
+		split("", ids); split("", site)
+	}
+	END { for (k in n) printf "%s\t%s\t%d\n", label, k, n[k] }' "$2" | sort
+}
+
 run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	local kern=$1 name=$2 img dir t0 out p f extra=
 	shift 2
-	pass=0 fail=0 rows=() regs=()
+	pass=0 fail=0 rows=() regs=() sites=()
 	export TESTBED_KERNEL=$kern
 	. tests/testbed/lib.sh
 	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
-	# 5.10 writes no pstore record at kexec (see run-scenarios.sh)
-	[ "$kern" = 5.10 ] && extra=--no-pstore
+	# no pstore report to read back on 5.10 (lib.sh)
+	extra=$NO_PSTORE
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
 		--append "teeshm.hold=2" --out "$dir" ||
@@ -94,6 +139,8 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	f=$(echo "$out" | tail -n1 | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
 	[ -f "$dir/matrix.tsv" ] && rows+=("$(cat "$dir/matrix.tsv")")
+	# what the tool reported left at the kexecs: site, size, flags, counted
+	sites+=("$(left_at_kexec "$kern $name" "$dir/console.log")")
 	# every registration the secure world accepted in the run, leaked or not
 	regs+=("$(printf '%s %s\t%s\t%s' "$kern" "$name" \
 		"$(grep -c '^TSW reg .* ret=0x0 ' "$dir/secure.log" 2>/dev/null)" \
@@ -142,7 +189,7 @@ for i in "${built[@]}"; do
 	reap "$jobs"
 	(
 		run ${subjects[$i]}
-		declare -p pass fail rows regs >"$tmp/run-$i.state"
+		declare -p pass fail rows regs sites >"$tmp/run-$i.state"
 	) >"$tmp/run-$i.log" 2>&1 &
 	running+=("$!:$i")
 done
@@ -153,10 +200,11 @@ for i in "${built[@]}"; do
 		fail=$((fail + 1))
 		continue
 	fi
-	lp=$pass lf=$fail lrows=("${rows[@]}") lregs=("${regs[@]}")
+	lp=$pass lf=$fail lrows=("${rows[@]}") lregs=("${regs[@]}") lsites=("${sites[@]}")
 	. "$tmp/run-$i.state"
 	pass=$((lp + pass)) fail=$((lf + fail))
 	rows=("${lrows[@]}" "${rows[@]}") regs=("${lregs[@]}" "${regs[@]}")
+	sites=("${lsites[@]}" "${sites[@]}")
 done
 echo
 echo "== kexec truth table (tool report vs secure world, per subject)"
@@ -169,5 +217,8 @@ printf '%s\n' "${rows[@]}" | awk -F'\t' '
 echo
 echo "== registrations the secure world accepted / released over each whole run"
 printf '%s\n' "${regs[@]}" | awk -F'\t' 'NF { printf "  %-16s %6d registered %6d unregistered\n", $1, $2, $3 }'
+echo
+echo "== what each subject left at its kexecs (the tool's report: site, size, flags; how many times)"
+printf '%s\n' "${sites[@]}" | awk -F'\t' 'NF { printf "  %-16s %-44s %6s  %-22s %d\n", $1, $2, $3, $4, $5 }'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

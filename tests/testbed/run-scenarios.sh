@@ -35,6 +35,8 @@
 # a fault build of the emulated firmware (5 capacity, 9 orphan) and 12.
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
+# On trixie's 6.12 and trixie-backports' 7.3 (the CI budget): 4 only, with
+# 2 kexecs (make kexec-matrix-full runs 10 on every kernel).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
@@ -80,14 +82,24 @@ diff_worlds() {	# OPTEE-RUN EMU-RUN: scenario 12's comparison
 	tally "$out"
 }
 
-# Every scenario on each kernel generation (TESTBED_KERNELS, default both),
-# with the same teeshm-trace binary.
+# Every scenario on each kernel generation (TESTBED_KERNELS, default all
+# four; 6.12 and 7.3 run the truth check alone), with the same teeshm-trace
+# binary.
 busy_fw=$FWOUT/fw-busy/fw.bin
 make -s -C tests/testbed/fw O="$FWOUT/fw-busy" UNREG_BUSY=1 >/dev/null || busy_fw=
-for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
+for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
 	export TESTBED_KERNEL=$kern
 	. tests/testbed/lib.sh
 	echo "==== kernel $kern ($(kernel_pkg | sed 's/:.*//'))"
+	case $kern in
+	6.12|7.3)
+		# 4: the trace and kexec truth check, 2 kexecs, the report
+		# read back from pstore after each
+		VERIFY_ARGS="--kexecs 2 --label $kern-stock --expect some $NO_PSTORE" \
+			scenario kexec kexec trace --kexecs 2
+		continue
+		;;
+	esac
 	VERIFY_ARGS="" scenario boot boot boot
 	VERIFY_ARGS="" scenario client client client
 	VERIFY_ARGS="" scenario live live trace --kexecs 0

@@ -35,14 +35,15 @@ deb=$TOP/build/deb/teeshm-trace_${version}_arm64.deb
 [ -f "$deb" ] || die "no $deb (make deb DEB_ARCH=arm64)"
 deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 	sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | grep . | sort | paste -sd,)
-pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,libteec1,$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
+# the Debian release the kernel comes from (6.12, 7.3: trixie's); trixie
+# has libteec2 only: the test client's libteec.so.1 is bookworm's (below)
+case $TESTBED_KERNEL in
+6.12 | 7.3) suite=trixie libteec= ;;
+*) suite=bookworm libteec=libteec1, ;;
+esac
+pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,$libteec$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
 # GUEST_DIR: the driving unit(s) and run.sh (bench/ brings its own)
 guest=${GUEST_DIR:-$here/guest}
-# the Debian release the kernel comes from (6.12, 7.3: trixie's)
-case $TESTBED_KERNEL in
-6.12 | 7.3) suite=trixie ;;
-*) suite=bookworm ;;
-esac
 sysroot=$CACHE/sysroot/$suite-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
 
 # --- the Debian root file system (cached) -------------------------------------
@@ -108,6 +109,10 @@ for m in drivers/tee/tee drivers/tee/optee/optee drivers/char/hw_random/optee-rn
 	done
 done
 cp "$kmods/modules.builtin"* "$root/lib/modules/$kver/" 2>/dev/null || true
+if [ -z "$libteec" ]; then
+	cp -a "${dir[libteec1]}"/usr/lib/aarch64-linux-gnu/libteec.so.1* \
+		"$root/usr/lib/aarch64-linux-gnu/"
+fi
 depmod -b "$root" "$kver"
 # teeshm-trace as a Debian system installs it: its package, whose
 # postinst enables the agent and the kexec check (deb-systemd-helper)
