@@ -89,6 +89,29 @@ kernel_mod_pkg() {	# the package holding the modules, when another one
 	return 0
 }
 
+# With dir (fetch.sh's package -> unpacked directory) filled by the caller:
+# the kernel's raw Image copied to IMAGE, KMODS its modules' directory
+# (under /lib to 6.1, /usr/lib in trixie's merged /usr; 7.3's in their own
+# package).
+kernel_unpacked() {	# IMAGE
+	local kimg kmodp kmodd d
+	kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
+	kmodp=$(kernel_mod_pkg)
+	kmodd=$kimg
+	[ -z "$kmodp" ] || kmodd=${dir[${kmodp%%:*}]}
+	KMODS=
+	for d in "$kmodd"/lib/modules/* "$kmodd"/usr/lib/modules/*; do
+		[ -d "$d/kernel" ] && { KMODS=$d; break; }
+	done
+	[ -n "$KMODS" ] || die "no modules in $kmodd"
+	if ls "$kimg"/boot/vmlinuz-* >/dev/null 2>&1; then
+		cp "$kimg"/boot/vmlinuz-* "$1"
+	else
+		# 7.3: linux-binary-unsigned's raw Image
+		cp "$kimg"/usr/lib/modules/*/vmlinuz.unsigned "$1"
+	fi
+}
+
 die() {
 	echo "testbed: $*" >&2
 	exit 1

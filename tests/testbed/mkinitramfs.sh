@@ -18,23 +18,9 @@ while read -r name d; do
 	dir[${name%%:*}]=$d
 done < <("$(dirname "$0")/fetch.sh")
 
-kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
-kmodp=$(kernel_mod_pkg)
-kmodd=$kimg
-[ -z "$kmodp" ] || kmodd=${dir[${kmodp%%:*}]}
-# modules under /lib (to 6.1) or /usr/lib (trixie's merged /usr)
-kmods=
-for d in "$kmodd"/lib/modules/* "$kmodd"/usr/lib/modules/*; do
-	[ -d "$d/kernel" ] && { kmods=$d; break; }
-done
-[ -n "$kmods" ] || die "no modules in $kmodd"
+kernel_unpacked "$out/Image"
+kmods=$KMODS
 kver=$(basename "$kmods")
-if ls "$kimg"/boot/vmlinuz-* >/dev/null 2>&1; then
-	cp "$kimg"/boot/vmlinuz-* "$out/Image"
-else
-	# 7.3: linux-binary-unsigned's raw Image
-	cp "$kimg"/usr/lib/modules/*/vmlinuz.unsigned "$out/Image"
-fi
 
 # busybox and its applets
 cp "${dir[busybox-static]}/bin/busybox" "$root/bin/busybox"

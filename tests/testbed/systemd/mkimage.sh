@@ -79,22 +79,9 @@ declare -A dir
 while read -r name d; do
 	dir[${name%%:*}]=$d
 done < <("$TOP/tests/testbed/fetch.sh")
-kimg=${dir[$(kernel_pkg | sed 's/:.*//')]}
-kmodp=$(kernel_mod_pkg)
-kmodd=$kimg
-[ -z "$kmodp" ] || kmodd=${dir[${kmodp%%:*}]}
-kmods=
-for d in "$kmodd"/lib/modules/* "$kmodd"/usr/lib/modules/*; do
-	[ -d "$d/kernel" ] && { kmods=$d; break; }
-done
-[ -n "$kmods" ] || die "no modules in $kmodd"
+kernel_unpacked "$out/Image"
+kmods=$KMODS
 kver=$(basename "$kmods")
-if ls "$kimg"/boot/vmlinuz-* >/dev/null 2>&1; then
-	cp "$kimg"/boot/vmlinuz-* "$out/Image"
-else
-	# 7.3: linux-binary-unsigned's raw Image
-	cp "$kimg"/usr/lib/modules/*/vmlinuz.unsigned "$out/Image"
-fi
 mkdir -p "$root/boot"
 cp "$out/Image" "$root/boot/Image"
 # the next kernel's initramfs: the busybox guest (scenario boot)
