@@ -20,6 +20,7 @@
 #include "kenv.h"
 #include "pinned.h"
 #include "policy.h"
+#include "teedev.h"
 #include "verbs.h"
 
 #ifndef TEESHM_CONF
@@ -44,9 +45,10 @@ static const char check_usage[] =
 	"                          [--policy warn|block] [--journal]\n"
 	"\n"
 	"Verdict on the live table: would a kexec now leave buffers\n"
-	"registered with the secure world?  PASS (exit 0) when none is\n"
-	"registered but those the policy allows; otherwise FAIL (exit 1)\n"
-	"under policy block (the default), WARN (exit 0) under warn.\n"
+	"registered with the secure world, or hang (on FF-A, a process\n"
+	"holding the TEE device the shutdown path waits for)?  PASS (exit\n"
+	"0) when neither, but for what the policy allows; otherwise FAIL\n"
+	"(exit 1) under policy block (the default), WARN (exit 0) under warn.\n"
 	"\n"
 	"  -j, --json            one JSON object (hashed ids)\n"
 	"  -c, --config FILE     policy file (default " TEESHM_CONF
@@ -67,6 +69,9 @@ struct tally {
 	int nblock;		/* registered, and not allowed by the policy */
 	uint64_t bytes;		/* registered */
 	uint64_t lost, full, missed, stale;
+	struct teedev_scan dev;	/* the TEE devices' holders */
+	int dev_err;		/* -errno: the holders are unknown */
+	int nhang;		/* holders a kexec would wait for, not allowed */
 	const char *verdict;	/* check */
 	uint64_t now;		/* boot-clock ns of the reading: ages */
 };
@@ -173,15 +178,23 @@ static void count(struct tally *n, const struct live_table *t,
 	n->full = t->counters[TEESHM_CNT_LIVE_FULL];
 	n->stale = t->counters[TEESHM_CNT_STALE];
 	n->missed = t->probe_misses;
+	n->dev_err = teedev_scan(&n->dev, "");
+	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
+		    i < TEEDEV_MAX_HOLDERS; i++)
+		if (!tsp_allowed(pol, "", n->dev.h[i].comm))
+			n->nhang++;
+	if (n->dev.nholders > TEEDEV_MAX_HOLDERS && teedev_kexec_hangs(&n->dev))
+		n->nhang += n->dev.nholders - TEEDEV_MAX_HOLDERS;
 	/*
 	 * A buffer the live table had no room for is unknown, and so is one
 	 * whose probe the kernel missed: no clean verdict can be given then
 	 * (lost ring-buffer events do not matter here: the table is kept in
 	 * the kernel).
 	 */
-	if (n->nblock)
+	if (n->nblock || n->nhang)
 		n->verdict = pol->policy == TSP_WARN ? "WARN" : "FAIL";
-	else if (n->full || n->missed)
+	else if (n->full || n->missed ||
+		 (n->dev_err && n->dev.unreg_at_kexec))
 		n->verdict = "UNKNOWN";
 	else
 		n->verdict = "PASS";
@@ -198,6 +211,31 @@ static uint64_t now_boot_ns(void)
 static uint64_t age_ns(const struct teeshm_live *l, uint64_t now)
 {
 	return now > l->ts_ns ? now - l->ts_ns : 0;
+}
+
+/* The TEE device at kexec: transport, and who would make the kexec wait. */
+static void json_holders(struct jw *w, const struct tally *n)
+{
+	int i;
+
+	jw_kstr(w, "tee_transport", !n->dev.ndev ? "none" :
+				    n->dev.ffa ? "ffa" : "smc");
+	jw_kbool(w, "kexec_unregisters_tee", n->dev.unreg_at_kexec);
+	jw_kbool(w, "kexec_hangs", teedev_kexec_hangs(&n->dev));
+	if (n->dev_err)
+		jw_kstr(w, "tee_holders_error", strerror(-n->dev_err));
+	jw_key(w, "tee_holders");
+	jw_arr_begin(w);
+	for (i = 0; i < n->dev.nholders && i < TEEDEV_MAX_HOLDERS; i++) {
+		jw_obj_begin(w);
+		jw_ku64(w, "pid", n->dev.h[i].pid);
+		jw_kstr(w, "comm", n->dev.h[i].comm);
+		jw_kstr(w, "holds", n->dev.h[i].what);
+		if (n->dev.h[i].spared)
+			jw_kbool(w, "spared_by_systemd_shutdown", true);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 }
 
 /* The JSON object up to its "buffers" array, opened. */
@@ -220,6 +258,7 @@ static void json_head(struct jw *w, const struct report_opts *o,
 	jw_ku64(w, "untracked_live_full", n->full);
 	jw_ku64(w, "probe_misses", n->missed);
 	jw_ku64(w, "stale_entries", n->stale);
+	json_holders(w, n);
 	jw_key(w, "buffers");
 	jw_arr_begin(w);
 }
@@ -238,6 +277,10 @@ static void row_json(struct jw *w, const struct live_row *r, uint32_t flags,
 							       "allocated");
 	if (l->orphaned)
 		jw_kbool(w, "orphaned", true);
+	/* FF-A's cookie is the share's global handle, the SMC ABI's the shm */
+	if (l->state == TEESHM_LIVE_REGISTERED)
+		jw_kstr(w, "abi", l->cookie && l->cookie != l->shm ? "ffa" :
+								     "smc");
 	jw_ku64(w, "pid", l->pid);
 	jw_kstr(w, "comm", l->comm);
 	if (r->caller[0])
@@ -269,6 +312,37 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
+/*
+ * What would make a kexec now hang: the processes holding a TEE device
+ * that the shutdown path unregisters (FF-A on 7.x).
+ */
+static void print_holders(const struct report_opts *o, const struct tally *n)
+{
+	const struct teedev_scan *d = &n->dev;
+	int i;
+
+	if (d->unreg_at_kexec && n->dev_err)
+		printf("%s: who holds the TEE devices cannot be known (/proc: "
+		       "%s); on FF-A a holder makes kexec hang\n",
+		       o->check && !n->nblock ? "UNKNOWN" : "warning",
+		       strerror(-n->dev_err));
+	if (!teedev_kexec_hangs(d))
+		return;
+	printf("%s: kexec would hang: %d process%s hold%s a TEE device, and "
+	       "kexec's shutdown path (arm-ffa, optee_ffa_remove) waits in "
+	       "tee_device_unregister() for every user%s\n",
+	       !o->check ? "warning" : n->nhang ? n->verdict : "PASS",
+	       d->nholders, d->nholders == 1 ? "" : "es",
+	       d->nholders == 1 ? "s" : "",
+	       o->check && n->nhang < d->nholders ?
+	       " (some allowed by policy)" : "");
+	for (i = 0; i < d->nholders && i < TEEDEV_MAX_HOLDERS; i++)
+		printf("  pid %d (%s) holds %s%s\n", d->h[i].pid,
+		       d->h[i].comm, d->h[i].what, d->h[i].spared ?
+		       " (argv[0] '@': systemd-shutdown does not kill it)" :
+		       "");
+}
+
 /* The lines under the table: the verdict (check), or the totals. */
 static void print_summary(const struct report_opts *o, const struct tally *n,
 			  const struct live_table *t)
@@ -284,8 +358,11 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 		       "cannot be known\n", n->missed, plural(n->missed),
 		       n->nreg, plural(n->nreg));
 	else if (o->check)
-		printf("%s: %d buffer%s (%" PRIu64 " bytes) registered with the "
-		       "secure world%s%s%s\n", n->verdict, n->nreg,
+		printf("%s%s%d buffer%s (%" PRIu64 " bytes) registered with the "
+		       "secure world%s%s%s\n",
+		       /* a hang alone: the line below has the verdict */
+		       n->nhang && !n->nblock ? "" : n->verdict,
+		       n->nhang && !n->nblock ? "" : ": ", n->nreg,
 		       plural(n->nreg), n->bytes,
 		       n->npriv ? ", driver-private (PRIV) among them" : "",
 		       n->norphan ? ", orphaned ones (released while "
@@ -294,6 +371,7 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 	else
 		printf("%d registered, %" PRIu64 " bytes; %d tracked\n",
 		       n->nreg, n->bytes, t->n - n->norphan);
+	print_holders(o, n);
 	if (n->norphan && !o->check)
 		printf("%d of them orphaned: released by the kernel while "
 		       "registered, the secure world holds %s until it "
@@ -349,11 +427,11 @@ static void print_report(const struct report_opts *o, const struct tally *n,
 static void check_journal(const struct tsp_config *pol, const struct tally *n,
 			  const struct live_table *t)
 {
-	char msg[256], pr[16], v[32], po[32], r[32], b[48], nb[32];
-	char sites[2048] = "TEESHM_SITES=";
-	const char *fields[10];
-	size_t off = strlen(sites);
-	int i, err;
+	char msg[320], pr[16], v[32], po[32], r[32], b[48], nb[32], hg[32];
+	char sites[2048] = "TEESHM_SITES=", holders[1024] = "TEESHM_HOLDERS=";
+	const char *fields[12];
+	size_t off = strlen(sites), hoff = strlen(holders);
+	int i, err, nf = 10;
 
 	for (i = 0; i < t->n && off < sizeof(sites) - 2; i++) {
 		const struct live_row *row = &t->rows[i];
@@ -365,10 +443,19 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 				row->caller[0] ? row->caller : "-",
 				row->v.size, row->v.comm);
 	}
+	/* the processes a kexec would wait for: "pid comm what", a line each */
+	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
+		    i < TEEDEV_MAX_HOLDERS && hoff < sizeof(holders) - 2; i++)
+		hoff += snprintf(holders + hoff, sizeof(holders) - hoff,
+				 "%s%d %s %s", hoff > 15 ? "\n" : "",
+				 n->dev.h[i].pid, n->dev.h[i].comm,
+				 n->dev.h[i].what);
 	snprintf(msg, sizeof(msg), "MESSAGE=teeshm-trace: pre-kexec check %s: "
 		 "%d buffer%s (%" PRIu64 " bytes) registered with the secure "
-		 "world, %d not allowed (policy %s)", n->verdict, n->nreg,
-		 plural(n->nreg), n->bytes, n->nblock, policy_name(pol));
+		 "world, %d not allowed (policy %s)%s", n->verdict, n->nreg,
+		 plural(n->nreg), n->bytes, n->nblock, policy_name(pol),
+		 teedev_kexec_hangs(&n->dev) ? "; kexec would hang: a process "
+		 "holds the TEE device" : "");
 	snprintf(pr, sizeof(pr), "PRIORITY=%d",
 		 !strcmp(n->verdict, "FAIL") ? 3 :
 		 !strcmp(n->verdict, "WARN") ? 4 : 6);
@@ -377,6 +464,8 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 	snprintf(r, sizeof(r), "TEESHM_REGISTERED=%d", n->nreg);
 	snprintf(b, sizeof(b), "TEESHM_REGISTERED_BYTES=%" PRIu64, n->bytes);
 	snprintf(nb, sizeof(nb), "TEESHM_NOT_ALLOWED=%d", n->nblock);
+	snprintf(hg, sizeof(hg), "TEESHM_KEXEC_HANG=%d",
+		 teedev_kexec_hangs(&n->dev) ? n->dev.nholders : 0);
 	fields[0] = msg;
 	fields[1] = pr;
 	fields[2] = "SYSLOG_IDENTIFIER=teeshm-trace";
@@ -386,9 +475,12 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 	fields[6] = r;
 	fields[7] = b;
 	fields[8] = nb;
-	fields[9] = sites;
-	err = journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields,
-			   n->nreg ? 10 : 9);
+	fields[9] = hg;
+	if (n->nreg)
+		fields[nf++] = sites;
+	if (teedev_kexec_hangs(&n->dev))
+		fields[nf++] = holders;
+	err = journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields, nf);
 	if (err)
 		fprintf(stderr, "teeshm-trace: journal: %s (verdict not "
 			"logged there)\n", strerror(-err));
