@@ -55,11 +55,14 @@ static const char check_usage[] =
 	", if present)\n"
 	"  -P, --policy POLICY   warn or block, over the file's\n"
 	"      --journal         also write the verdict to the journal\n"
+	"      --systemd-kexec   run by systemd before its kexec: only\n"
+	"                        holders systemd-shutdown spares count\n"
 	"  -h, --help            this text\n";
 
 struct report_opts {
 	bool check;		/* check, else status */
 	bool json, all, journal;
+	bool systemd_kexec;	/* in systemd's kexec transaction (the unit) */
 	struct tsp_config pol;	/* check */
 };
 
@@ -114,6 +117,7 @@ static int parse_opts(struct report_opts *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "journal", no_argument, NULL, 'J' },
+		{ "systemd-kexec", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -125,7 +129,7 @@ static int parse_opts(struct report_opts *o, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, o->check ? "jc:P:h" : "jah", opts,
 				NULL)) != -1) {
-		if (!o->check && (c == 'c' || c == 'P' || c == 'J'))
+		if (!o->check && (c == 'c' || c == 'P' || c == 'J' || c == 'S'))
 			return usage_error(usage, NULL);
 		switch (c) {
 		case 'j':
@@ -141,6 +145,9 @@ static int parse_opts(struct report_opts *o, int argc, char **argv)
 		case 'J':
 			o->journal = true;
 			break;
+		case 'S':
+			o->systemd_kexec = true;
+			break;
 		case 'a':
 			if (o->check)
 				return usage_error(usage, NULL);
@@ -155,9 +162,23 @@ static int parse_opts(struct report_opts *o, int argc, char **argv)
 	return load_policy(o, conf, conf_given, policy);
 }
 
-static void count(struct tally *n, const struct live_table *t,
-		  const struct kenv *env, const struct tsp_config *pol)
+/*
+ * A holder a kexec would wait for: not allowed by the policy, and, in
+ * systemd's kexec transaction, one that systemd-shutdown will not kill
+ * before the kexec (argv[0] '@').
+ */
+static bool holder_counts(const struct report_opts *o,
+			  const struct teedev_holder *h)
 {
+	return !tsp_allowed(&o->pol, "", h->comm) &&
+	       (!o->systemd_kexec || h->spared);
+}
+
+static void count(struct tally *n, const struct live_table *t,
+		  const struct kenv *env, const struct report_opts *o)
+{
+	const struct tsp_config *pol = &o->pol;
+
 	int i;
 
 	memset(n, 0, sizeof(*n));
@@ -181,7 +202,7 @@ static void count(struct tally *n, const struct live_table *t,
 	n->dev_err = teedev_scan(&n->dev, "");
 	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
 		    i < TEEDEV_MAX_HOLDERS; i++)
-		if (!tsp_allowed(pol, "", n->dev.h[i].comm))
+		if (holder_counts(o, &n->dev.h[i]))
 			n->nhang++;
 	if (n->dev.nholders > TEEDEV_MAX_HOLDERS && teedev_kexec_hangs(&n->dev))
 		n->nhang += n->dev.nholders - TEEDEV_MAX_HOLDERS;
@@ -328,19 +349,28 @@ static void print_holders(const struct report_opts *o, const struct tally *n)
 		       strerror(-n->dev_err));
 	if (!teedev_kexec_hangs(d))
 		return;
-	printf("%s: kexec would hang: %d process%s hold%s a TEE device, and "
-	       "kexec's shutdown path (arm-ffa, optee_ffa_remove) waits in "
-	       "tee_device_unregister() for every user%s\n",
-	       !o->check ? "warning" : n->nhang ? n->verdict : "PASS",
-	       d->nholders, d->nholders == 1 ? "" : "es",
-	       d->nholders == 1 ? "s" : "",
-	       o->check && n->nhang < d->nholders ?
-	       " (some allowed by policy)" : "");
+	if (o->check && !n->nhang)
+		printf("PASS: %d process%s hold%s a TEE device that kexec's "
+		       "shutdown path waits for, none that counts (allowed by "
+		       "policy, or killed by systemd-shutdown first)\n",
+		       d->nholders, d->nholders == 1 ? "" : "es",
+		       d->nholders == 1 ? "s" : "");
+	else
+		printf("%s: kexec would hang: %d process%s hold%s a TEE device, "
+		       "and kexec's shutdown path (arm-ffa, optee_ffa_remove) "
+		       "waits in tee_device_unregister() for every user\n",
+		       o->check ? n->verdict : "warning", d->nholders,
+		       d->nholders == 1 ? "" : "es",
+		       d->nholders == 1 ? "s" : "");
 	for (i = 0; i < d->nholders && i < TEEDEV_MAX_HOLDERS; i++)
 		printf("  pid %d (%s) holds %s%s\n", d->h[i].pid,
-		       d->h[i].comm, d->h[i].what, d->h[i].spared ?
-		       " (argv[0] '@': systemd-shutdown does not kill it)" :
-		       "");
+		       d->h[i].comm, d->h[i].what,
+		       o->check && !holder_counts(o, &d->h[i]) ?
+		       (d->h[i].spared || !o->systemd_kexec ?
+			" (allowed by policy)" :
+			" (systemd-shutdown kills it before the kexec)") :
+		       d->h[i].spared ? " (argv[0] '@': systemd-shutdown "
+					"does not kill it)" : "");
 }
 
 /* The lines under the table: the verdict (check), or the totals. */
@@ -519,7 +549,7 @@ static int live_report(const struct cli *cli, bool check, int argc,
 	id_key_ensure(&key);
 	now = now_boot_ns();
 	live_table_sites(&t, env.ks, o.all);
-	count(&n, &t, &env, &o.pol);
+	count(&n, &t, &env, &o);
 	n.now = now;
 	print_report(&o, &n, &t, &env, &key, cli->verbose);
 	if (o.check && o.journal)

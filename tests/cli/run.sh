@@ -35,6 +35,7 @@ expect "check: missing --config" 2 "/nonexistent.conf: No such file" "$bin" chec
 printf 'policy=block\ncolour=blue\n' >"$tmp/bad.conf"
 expect "check: bad config line" 2 "bad.conf:2: unknown key 'colour'" "$bin" check --config "$tmp/bad.conf"
 expect "status: --policy is check-only" 2 "Usage: teeshm-trace status" "$bin" status --policy warn
+expect "status: --systemd-kexec is check-only" 2 "Usage: teeshm-trace status" "$bin" status --systemd-kexec
 echo '{"ts_ns":1,"event":"kexec"}' >"$tmp/rec.jsonl"
 expect "trace -o: an existing recording is kept" 2 "rec.jsonl exists .*never overwritten" \
 	"$bin" trace -o "$tmp/rec.jsonl"

@@ -286,7 +286,7 @@ check "make install: modes 0755 binary, 0644 the rest" bash -c '
 	[ "$(stat -c %a "$1/etc/teeshm-trace.conf.sample")" = 644 ]' _ "$dest"
 check "make install: units name the installed binary, hook executable" bash -c '
 	grep -qx "ExecStart=/usr/sbin/teeshm-trace agent --quiet" "$1/usr/lib/systemd/system/teeshm-trace-agent.service" &&
-	grep -qx "ExecStart=/usr/sbin/teeshm-trace check --journal" "$1/usr/lib/systemd/system/teeshm-trace-kexec-check.service" &&
+	grep -qx "ExecStart=/usr/sbin/teeshm-trace check --journal --systemd-kexec" "$1/usr/lib/systemd/system/teeshm-trace-kexec-check.service" &&
 	grep -qx "Before=systemd-kexec.service" "$1/usr/lib/systemd/system/teeshm-trace-kexec-check.service" &&
 	! grep -rq @SBINDIR@ "$1/usr/lib/systemd" &&
 	[ "$(stat -c %a "$1/usr/lib/systemd/system-shutdown/teeshm-trace")" = 755 ] &&

@@ -61,7 +61,7 @@ for arch in amd64 arm64; do
 		cmp -s "$root/etc/teeshm-trace.conf" "$top/dist/teeshm-trace.conf"
 	check "$arch: units run /usr/sbin/teeshm-trace (no @SBINDIR@ left)" bash -c '
 		grep -qx "ExecStart=/usr/sbin/teeshm-trace agent --quiet" "$1/teeshm-trace-agent.service" &&
-		grep -qx "ExecStart=/usr/sbin/teeshm-trace check --journal" "$1/teeshm-trace-kexec-check.service" &&
+		grep -qx "ExecStart=/usr/sbin/teeshm-trace check --journal --systemd-kexec" "$1/teeshm-trace-kexec-check.service" &&
 		grep -q "^/usr/sbin/teeshm-trace check" "$2" && [ -x "$2" ] &&
 		! grep -rq @SBINDIR@ "$1" "$2"' _ "$root/lib/systemd/system" \
 		"$root/lib/systemd/system-shutdown/teeshm-trace"
