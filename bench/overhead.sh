@@ -30,11 +30,14 @@ python3 - "$dir/console.log" "$loops" <<'PY'
 import re, statistics, sys
 lines = open(sys.argv[1], errors="replace").read().splitlines()
 loops = int(sys.argv[2])
-t, a, mem = {}, {}, {}
+t, a, mem, cpu = {}, {}, {}, {}
 for l in lines:
     m = re.search(r"TBB (time|attach) mode=(\S+) rep=\d+ ns=(\d+)", l)
     if m:
         (t if m.group(1) == "time" else a).setdefault(m.group(2), []).append(int(m.group(3)))
+    m = re.search(r"TBB time mode=(\S+) rep=\d+ ns=\d+ cpu_ns=(\d+)", l)
+    if m:
+        cpu.setdefault(m.group(1), []).append(int(m.group(2)))
     m = re.search(r"TBB mem live_memlock=(\d+) entries=(\d+)", l)
     if m:
         mem["slot"] = int(m.group(1)) / int(m.group(2))
@@ -62,6 +65,19 @@ for mode in order + sorted(set(t) - set(order)):
         print("  %-15s %8.1f [%6.1f-%6.1f] %8.3fx [%.3f-%.3f] %10s" % (
             mode, md / 1e6, min(v) / 1e6, max(v) / 1e6, md / base,
             min(v) / base, max(v) / base, at))
+if "none" in cpu:
+    # the client thread's CPU time over its rounds: the probes run on it,
+    # other guest threads (the hwrng thread, the agent, journald) do not
+    base = statistics.median(cpu["none"])
+    print("client thread CPU time over the rounds, medians [min-max]:")
+    print("  %-15s %24s %22s" % ("mode", "CPU ms", "ratio to untraced"))
+    for mode in order + sorted(set(cpu) - set(order)):
+        if mode in cpu and not mode.startswith("teeshm-cap"):
+            v = cpu[mode]
+            md = statistics.median(v)
+            print("  %-15s %8.1f [%6.1f-%6.1f] %8.3fx [%.3f-%.3f]" % (
+                mode, md / 1e6, min(v) / 1e6, max(v) / 1e6, md / base,
+                min(v) / base, max(v) / base))
 for l in lines:
     m = re.search(r"TBB attached mode=(\S+) (.*)", l)
     if m:

@@ -36,12 +36,14 @@ wait_for() {	# FILE PATTERN
 		i=$((i + 1))
 	done
 }
+# the loop's wall time, then the client thread's CPU time over its rounds
+# (what the probes add to it, without the other guest threads' time)
 run_loop() {
-	local s e
+	local s e out
 	s=$(now)
-	teeshm-client --loops "$LOOPS" --size 4096 >/dev/null 2>&1 || echo "TBB error client"
+	out=$(teeshm-client --cpu --loops "$LOOPS" --size 4096 2>&1) || echo "TBB error client"
 	e=$(now)
-	echo $((e - s))
+	echo "$((e - s)) $(echo "$out" | grep -o 'cpu_ns=[0-9]*')"
 }
 # CPU time (ticks) a process has used: utime + stime
 cpu_ticks() {

@@ -66,7 +66,7 @@ case $TESTBED_KERNEL in
 esac
 FETCH=$TOP/scripts/fetch-debs.sh
 # -nic none: no network (and no need for the iPXE option ROM)
-QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m ${TESTBED_MEM:-1G} -nic none"
+QEMU_MACHINE="-M virt,secure=on,acpi=off -cpu cortex-a57 -smp 1 -m ${TESTBED_MEM:-1G} -nic none ${TESTBED_QEMU_OPTS:-}"
 # where the initramfs is loaded (a large one goes above the DTB at 0x4f000000)
 INITRD_ADDR=${TESTBED_INITRD_ADDR:-0x48000000}
 
