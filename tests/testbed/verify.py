@@ -52,6 +52,23 @@ def shared(size):
     return (size + 4095) // 4096 * 4096 if ffa else size
 
 
+def ffa_cookie_ids(tool, key, lines):
+    """FF-A: {tool id: id of its cookie}.  The tool names a buffer by its
+    tee_shm (id), OP-TEE a share by its global handle, which the tool
+    records as the buffer's cookie at each registration (the trace's
+    register events, TBJ); the last registration of a tee_shm wins"""
+    cookie = {}
+    for l in lines:
+        m = re.search(r"TBJ (\{.*\})\s*$", l)
+        if not m:
+            continue
+        e = json.loads(m.group(1))
+        if e.get("event") == "register" and e.get("ret") == 0 and e.get("cookie"):
+            cookie[e["shm"]] = e["cookie"]
+    ids = hash_ids(tool, key, list(cookie) + list(cookie.values()))
+    return {ids[shm]: ids[c] for shm, c in cookie.items()}
+
+
 def read(path):
     with open(path, errors="replace") as f:
         return f.read().splitlines()
@@ -526,7 +543,9 @@ def main():
                 check("boot %d: tool status and secure table" % n, False, "missing")
                 continue
             status = json.loads(st[-1][4:])
-            tool = {(b["id"], shared(b["size"])) for b in status["buffers"] if b["state"] == "registered"}
+            # FF-A: OP-TEE knows a share by its handle (the cookie)
+            tool = {(b["cookie_id"] if ffa else b["id"], shared(b["size"]))
+                    for b in status["buffers"] if b["state"] == "registered"}
             mine = {c: s for c, (s, b) in marks[n - 1].items() if b == n}
             ids = hash_ids(a.tool, a.key, list(mine))
             sw = {(ids[c], s) for c, s in mine.items()}
@@ -564,11 +583,14 @@ def main():
         for n in range(1, a.kexecs + 1):
             lines = boots.get(n, [])
             rep, raw = set(), set()
+            # FF-A: the report's ids as the ids of the cookies (handles)
+            as_cookie = ffa_cookie_ids(a.tool, a.key, lines) if ffa else {}
             for l in lines:
                 m = re.search(r"teeshm-trace: kexec-registered id=([0-9a-f]+) size=(\d+)", l)
                 if m:
-                    rep.add((m.group(1).zfill(16), shared(int(m.group(2)))))
-                    raw.add(m.group(1))
+                    i = as_cookie.get(m.group(1).zfill(16), m.group(1)) if ffa else m.group(1)
+                    rep.add((i.zfill(16), shared(int(m.group(2)))))
+                    raw.add(i)
             ended = any("teeshm-trace: kexec-end" in l for l in lines)
             sw = stale.get(n, {})
             ids = hash_ids(a.tool, a.key, list(sw))
@@ -591,7 +613,8 @@ def main():
                     rc = int(m.group(1))
                     if m.group(2):
                         j = json.loads(m.group(2))
-                        pst = {(b["id"], shared(b["size"])) for b in j["registered"]} if j.get("complete") else None
+                        pst = {(as_cookie.get(b["id"], b["id"]), shared(b["size"])) for b in j["registered"]} \
+                            if j.get("complete") else None
             if a.no_pstore:
                 # the kernel writes no pstore record at kexec: last-kexec
                 # must say it found no report (exit 2), not invent one
