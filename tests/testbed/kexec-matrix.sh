@@ -170,7 +170,7 @@ for i in "${!subjects[@]}"; do
 	t0=$(date +%s)
 	if build "$1" "$2"; then
 		built+=("$i")
-		[ "$2" = stock ] || echo "== built $1 $2 ($(($(date +%s) - t0))s)"
+		[ "${2#ffa-}" = stock ] || echo "== built $1 $2 ($(($(date +%s) - t0))s)"
 	else
 		echo "== subject $1 $2: module or image build failed   FAIL"
 		fail=$((fail + 1))
