@@ -145,8 +145,12 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	extra=$NO_PSTORE
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
-		--append "teeshm.hold=2" --out "$dir" ||
-		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
+		--append "teeshm.hold=2" --out "$dir"
+	case $? in
+	0) ;;
+	124) echo "  the guest hung: the time limit ended the run   FAIL"; fail=$((fail + 1)) ;;
+	*) echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)) ;;
+	esac
 	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
 		--kexecs "$n" --label "$kern $name" $extra "$@")
 	echo "$out" | sed '$d'

@@ -80,6 +80,10 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS... (EXPECT_RC: 124, the run must
 			echo "  qemu exit status $rc, expected the time limit (124)   FAIL"
 			fail=$((fail + 1))
 		fi
+	elif [ $rc -eq 124 ]; then
+		echo "  the guest hung: the time limit ended the run   FAIL"
+		tail -n 20 "$OUT/runs/$name/console.log" | sed 's/^/    | /'
+		fail=$((fail + 1))
 	elif [ $rc -ne 0 ]; then
 		echo "  qemu exit status $rc (0 = guest powered off)   FAIL"
 		tail -n 20 "$OUT/runs/$name/console.log" | sed 's/^/    | /'
