@@ -8,7 +8,10 @@
 #   revert    5.10: optee.ko with the seed thread's patch reverted
 #   patched   the project's fixes (kernel/patches/series-GEN: optee-rng.ko,
 #             and from 6.1 on optee.ko's argument cache)
-# 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
+# 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.  7.3-ffa:
+# 7.3's stock and patched modules (ffa-stock, ffa-patched) on the FF-A
+# secure world (TESTBED_SW=optee-ffa), where optee.ko's shutdown reclaims
+# every share (no tee-supplicant holds the device in this scenario).
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -52,6 +55,10 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		subjects+=("$kern stock --expect some"
 			   "$kern patched --expect none")
 		;;
+	7.3-ffa)
+		subjects+=("7.3 ffa-stock --expect none"
+			   "7.3 ffa-patched --expect none")
+		;;
 	*)
 		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
 		fail=$((fail + 1))
@@ -62,15 +69,22 @@ done
 img_of() {	# KERNEL NAME: the subject's guest image directory
 	TESTBED_KERNEL=$1
 	. tests/testbed/lib.sh
-	if [ "$2" = stock ]; then
+	if [ "${2#ffa-}" = stock ]; then
 		echo "$OUT"
 	else
-		echo "$OUT/img-$2"
+		echo "$OUT/img-${2#ffa-}"
 	fi
 }
 
+sw_of() {	# NAME: the secure world (ffa-*: the same modules over FF-A)
+	case $1 in
+	ffa-*) echo optee-ffa ;;
+	*) echo "${TESTBED_SW:-optee}" ;;
+	esac
+}
+
 build() {	# KERNEL NAME: modules and image (not for stock)
-	local kern=$1 name=$2 img
+	local kern=$1 name=${2#ffa-} img
 	[ "$name" = stock ] && return 0
 	img=$(img_of "$kern" "$name")
 	KGEN=$kern kernel/build.sh "$name" "$TOP/build/kernel/$kern-$name" >/dev/null &&
@@ -121,7 +135,8 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	local kern=$1 name=$2 img dir t0 out p f extra=
 	shift 2
 	pass=0 fail=0 rows=() regs=() sites=()
-	export TESTBED_KERNEL=$kern
+	export TESTBED_KERNEL=$kern TESTBED_SW
+	TESTBED_SW=$(sw_of "$name")
 	. tests/testbed/lib.sh
 	img=$(img_of "$kern" "$name") dir=$OUT/runs/matrix-$name
 	t0=$(date +%s)
@@ -130,8 +145,12 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	extra=$NO_PSTORE
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
-		--append "teeshm.hold=2" --out "$dir" ||
-		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
+		--append "teeshm.hold=2" --out "$dir"
+	case $? in
+	0) ;;
+	124) echo "  the guest hung: the time limit ended the run   FAIL"; fail=$((fail + 1)) ;;
+	*) echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)) ;;
+	esac
 	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
 		--kexecs "$n" --label "$kern $name" $extra "$@")
 	echo "$out" | sed '$d'
@@ -155,7 +174,7 @@ for i in "${!subjects[@]}"; do
 	t0=$(date +%s)
 	if build "$1" "$2"; then
 		built+=("$i")
-		[ "$2" = stock ] || echo "== built $1 $2 ($(($(date +%s) - t0))s)"
+		[ "${2#ffa-}" = stock ] || echo "== built $1 $2 ($(($(date +%s) - t0))s)"
 	else
 		echo "== subject $1 $2: module or image build failed   FAIL"
 		fail=$((fail + 1))

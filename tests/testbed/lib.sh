@@ -9,15 +9,21 @@ CACHE=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 TESTBED_KERNEL=${TESTBED_KERNEL:-6.1}
 FWOUT=$TOP/build/testbed
 # The secure world: optee (real OP-TEE OS 4.10 + TF-A built from source,
-# optee/build.sh; the default) or emu (the project's emulated firmware,
-# fw/: kept for the fault builds UNREG_BUSY and CAPACITY).  Both log the
-# same "TSW" lines on the secure UART (QEMU's second serial).
+# optee/build.sh; the default), optee-ffa (the same OP-TEE as the S-EL1
+# SPMC under TF-A's SPMD: Linux reaches it over FF-A; optee/build.sh ffa)
+# or emu (the project's emulated firmware, fw/: kept for the fault builds
+# UNREG_BUSY and CAPACITY).  All log the same "TSW" lines on the secure
+# UART (QEMU's second serial).
 TESTBED_SW=${TESTBED_SW:-optee}
 case $TESTBED_SW in
 optee) SW_DEFAULT=$FWOUT/optee/qemu_fw.bios SW_NAME="OP-TEE OS 4.10.0 + TF-A 2.14.0" ;;
+optee-ffa)
+	SW_DEFAULT=$FWOUT/optee-ffa/qemu_fw.bios
+	SW_NAME="OP-TEE OS 4.10.0 (S-EL1 SPMC, FF-A) + TF-A 2.14.0 (SPMD)"
+	;;
 emu) SW_DEFAULT=$FWOUT/fw.bin SW_NAME="the emulated OP-TEE (tests/testbed/fw)" ;;
 *)
-	echo "testbed: TESTBED_SW=$TESTBED_SW: expected optee or emu" >&2
+	echo "testbed: TESTBED_SW=$TESTBED_SW: expected optee, optee-ffa or emu" >&2
 	exit 2
 	;;
 esac

@@ -58,7 +58,11 @@ copy_mod() {	# NAME: copy it and what it needs; print what it needs, in order
 	*) cp "$f" "$root/modules/$b" ;;
 	esac
 }
-for m in tee optee optee-rng reed_solomon ramoops; do
+# the FF-A driver (7.3: ffa-module, the FF-A bus is ffa-core) for the FF-A
+# secure world (TESTBED_SW=optee-ffa), where the kernel has it
+ffa=
+[ -z "${modfile[ffa_module]:-}" ] || ffa=ffa-module
+for m in tee optee optee-rng reed_solomon ramoops $ffa; do
 	copy_mod "$m" | awk '!seen[$0]++' >"$root/modules/$m.deps"
 done
 echo "$kver" >"$root/modules/kver"

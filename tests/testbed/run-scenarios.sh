@@ -31,12 +31,19 @@
 #             real OP-TEE
 #  13 attach  6.12: the kexec scenario under --attach kprobe, fentry and
 #             auto, one per boot: equal verdicts and reports, each == OP-TEE
+#  14 ffa     7.3 on the FF-A secure world (TESTBED_SW=optee-ffa: OP-TEE as
+#             the S-EL1 SPMC under TF-A's SPMD): optee.ko binds over FF-A
+#             (boot), the kexec scenario (client, tool, report == OP-TEE's
+#             list, 1 kexec), and with tee-supplicant holding /dev/teepriv0
+#             the kexec hangs in shutdown: the run's time limit ends it and
+#             the hung task report is checked (ffa-held)
 # Every scenario runs on real OP-TEE (TESTBED_SW=optee) but those that need
 # a fault build of the emulated firmware (5 capacity, 9 orphan) and 12.
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 # On trixie's 6.12 and trixie-backports' 7.3 (the CI budget): 4 only, with
-# 2 kexecs (make kexec-matrix-full runs 10 on every kernel), and 13 on 6.12.
+# 2 kexecs (make kexec-matrix-full runs 10 on every kernel), 13 on 6.12 and
+# 14 on 7.3.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
@@ -51,7 +58,8 @@ tally() {	# VERIFY-OUTPUT: print its checks, add its closing counts
 	pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
 }
 
-scenario() {	# NAME VERIFY-KIND RUN-ARGS...
+scenario() {	# NAME VERIFY-KIND RUN-ARGS... (EXPECT_RC: 124, the run must
+		# end by its time limit: a hang)
 	local name=$1 kind=$2 t0 rc
 	shift 2
 	t0=$(date +%s)
@@ -64,7 +72,19 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS...
 	echo "   (secure world: $SW_NAME)"
 	tests/testbed/run.sh "$@" --out "$OUT/runs/$name"
 	rc=$?
-	if [ $rc -ne 0 ]; then
+	if [ "${EXPECT_RC:-0}" = 124 ]; then
+		if [ $rc -eq 124 ]; then
+			echo "  the guest hung: the time limit ended it (expected)   PASS"
+			pass=$((pass + 1))
+		else
+			echo "  qemu exit status $rc, expected the time limit (124)   FAIL"
+			fail=$((fail + 1))
+		fi
+	elif [ $rc -eq 124 ]; then
+		echo "  the guest hung: the time limit ended the run   FAIL"
+		tail -n 20 "$OUT/runs/$name/console.log" | sed 's/^/    | /'
+		fail=$((fail + 1))
+	elif [ $rc -ne 0 ]; then
 		echo "  qemu exit status $rc (0 = guest powered off)   FAIL"
 		tail -n 20 "$OUT/runs/$name/console.log" | sed 's/^/    | /'
 		fail=$((fail + 1))
@@ -110,6 +130,24 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
 			# (not `verify.py live` here: under a loaded host the
 			# client's hold can end between status and OP-TEE's dump;
 			# scenario 3 compares the live table on 6.1 and 5.10)
+		fi
+		if [ "$kern" = 7.3 ]; then
+			# 14: FF-A (the kexec report == OP-TEE's list, 10
+			# kexecs stock and patched: make kexec-matrix-full)
+			ffa_fw=$FWOUT/optee-ffa/qemu_fw.bios
+			ffa_name="OP-TEE OS 4.10.0 as the S-EL1 SPMC (FF-A) + TF-A 2.14.0 (SPMD)"
+			TESTBED_SW=optee-ffa TESTBED_FW=$ffa_fw SW_NAME=$ffa_name VERIFY_ARGS="" \
+				scenario ffa-boot boot boot
+			TESTBED_SW=optee-ffa TESTBED_FW=$ffa_fw SW_NAME=$ffa_name \
+				VERIFY_ARGS="--kexecs 1 --label $kern-ffa-stock --expect none" \
+				scenario ffa-kexec kexec trace --kexecs 1
+			# a process holds /dev/teepriv0 at kexec: the kexec
+			# hangs in shutdown for good; 90 s is the boot, the
+			# workload and the hung task report after 10 s
+			TESTBED_SW=optee-ffa TESTBED_FW=$ffa_fw SW_NAME=$ffa_name \
+				EXPECT_RC=124 VERIFY_ARGS="" \
+				scenario ffa-held kexec-hang trace --kexecs 1 --timeout 90 \
+				--append teeshm.supplicant=1
 		fi
 		continue
 		;;

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # run.sh SCENARIO [--kexecs N] [--timeout S] [--append "ARGS"] [--out DIR]
 # Boot the testbed (stock Debian arm64 kernel on the secure world that
-# TESTBED_SW selects: optee, the default, or emu) with one scenario; the
-# kernel console goes to DIR/console.log, the
-# secure world's UART to DIR/secure.log.  Exit status: QEMU's (0 = the
+# TESTBED_SW selects: optee, the default, optee-ffa or emu) with one
+# scenario; the kernel console goes to DIR/console.log, the secure
+# world's UART to DIR/secure.log.  Exit status: QEMU's (0 = the
 # guest powered off through PSCI), 124 on timeout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -26,10 +26,11 @@ fw=${TESTBED_FW:-$SW_DEFAULT}
 [ -f "$fw" ] || die "no secure world ($fw, TESTBED_SW=$TESTBED_SW): run make testbed"
 [ -f "$img/initrd.cpio" ] || die "no initramfs: run make testbed"
 mkdir -p "$dir"
-bootargs="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=$scenario teeshm.boot=1 teeshm.kexecs=$kexecs $append"
-if [ "$TESTBED_SW" = optee ]; then
-	# TF-A adds /psci and OP-TEE /firmware/optee to the DTB that QEMU
-	# places at the start of RAM; BL31 enters the Image with x0 = it
+bootargs="console=ttyAMA0 rdinit=/init tp_printk panic=-1 teeshm.scenario=$scenario teeshm.boot=1 teeshm.kexecs=$kexecs teeshm.sw=$TESTBED_SW $append"
+if [ "$TESTBED_SW" != emu ]; then
+	# TF-A adds /psci and OP-TEE /firmware/optee (not with FF-A) to the
+	# DTB that QEMU places at the start of RAM; BL31 enters the Image
+	# with x0 = it
 	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" \
 		--no-firmware-nodes $DTB_OPTS
 	swargs=(-bios "$fw" -dtb "$dir/guest.dtb")

@@ -17,6 +17,10 @@ Checks one testbed run against the secure world's log (the ground truth):
           the same scenario: per boot, the same sequence of registrations
           and unregistrations (sizes, order, which registration each
           unregistration undoes), and the same sizes left at each kexec
+  kexec-hang  a process held /dev/teepriv0 at kexec (teeshm.supplicant=1)
+          on FF-A: the guest ran `kexec -e`, the next kernel never came
+          (the host's time limit ended the run), the hung task report
+          names the TEE device's unregistration; prints what was left
   systemd the systemd guest under --policy warn (the check unit warns, the
           kexec goes on, report == secure world) or block (the unit fails,
           the kexec is stopped, the journal holds the structured verdict)
@@ -35,6 +39,34 @@ results = []
 def check(name, ok, detail=""):
     results.append(ok)
     print("  %-44s %s %s" % (name, "PASS" if ok else "FAIL", detail))
+
+
+# FF-A (the secure log's "TSW boot n=N abi=ffa"): OP-TEE sees shares of
+# whole pages and never the byte size the kernel meant, so the tool's sizes
+# are compared rounded up to pages (the testbed's buffers are page-aligned)
+ffa = False
+
+
+def shared(size):
+    """a size of the tool's as the secure world can know it"""
+    return (size + 4095) // 4096 * 4096 if ffa else size
+
+
+def ffa_cookie_ids(tool, key, lines):
+    """FF-A: {tool id: id of its cookie}.  The tool names a buffer by its
+    tee_shm (id), OP-TEE a share by its global handle, which the tool
+    records as the buffer's cookie at each registration (the trace's
+    register events, TBJ); the last registration of a tee_shm wins"""
+    cookie = {}
+    for l in lines:
+        m = re.search(r"TBJ (\{.*\})\s*$", l)
+        if not m:
+            continue
+        e = json.loads(m.group(1))
+        if e.get("event") == "register" and e.get("ret") == 0 and e.get("cookie"):
+            cookie[e["shm"]] = e["cookie"]
+    ids = hash_ids(tool, key, list(cookie) + list(cookie.values()))
+    return {ids[shm]: ids[c] for shm, c in cookie.items()}
 
 
 def read(path):
@@ -348,8 +380,8 @@ def verify_attach(console):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "capacity", "systemd", "agent-nopin",
-                                     "differential", "attach"])
+    ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "kexec-hang", "capacity", "systemd",
+                                     "agent-nopin", "differential", "attach"])
     ap.add_argument("--other", help="differential: the run on the other secure world")
     ap.add_argument("--policy", choices=["warn", "block"], default="warn")
     ap.add_argument("rundir")
@@ -381,6 +413,8 @@ def main():
         return 1 if failed or not results else 0
     console = read(a.rundir + "/console.log")
     secure = read(a.rundir + "/secure.log")
+    global ffa
+    ffa = any(re.match(r"TSW boot n=\d+ abi=ffa", l) for l in secure)
     if a.kind == "attach":
         verify_attach(console)
         failed = results.count(False)
@@ -388,8 +422,32 @@ def main():
         return 1 if failed or not results else 0
 
     if a.kind == "boot":
-        verify_guest(console, ["modules-loaded", "optee-dynamic-shm", "optee-rng-bound", "hwrng-bytes"])
+        verify_guest(console, ["modules-loaded", "optee-ffa" if ffa else "optee-dynamic-shm",
+                               "optee-rng-bound", "hwrng-bytes"])
         check("secure world: a kernel probed", any(l.startswith("TSW boot n=1") for l in secure))
+    elif a.kind == "kexec-hang":
+        verify_guest(console, ["supplicant-holds-teepriv0"])
+        boots = per_boot(console)
+        b1 = boots.get(1, [])
+        check("boot 1 ran kexec -e", any("TBT kexec-exec" in l for l in b1))
+        check("the next kernel never started", 2 not in boots and
+              not any("Starting new kernel" in l for l in console) and
+              not any(l.startswith("TSW boot n=2") for l in secure))
+        hung = [l for l in console if "blocked for more than" in l]
+        where = [f for f in ("tee_device_unregister", "optee_remove_common", "optee_ffa_remove",
+                             "ffa_remove", "device_shutdown", "kernel_kexec")
+                 if any(f in l for l in console)]
+        check("hung task report: tee_device_unregister at kexec",
+              hung != [] and "tee_device_unregister" in where and "kernel_kexec" in where,
+              " <- ".join(where))
+        rep = [l for l in b1 if "teeshm-trace: kexec-registered " in l]
+        regs = sum(1 for l in secure if re.match(r"TSW reg .*ret=0x0 ", l))
+        unregs = sum(1 for l in secure if re.match(r"TSW unreg .*ret=0x0 ", l))
+        tbc = [l for l in b1 if l.startswith("TBC ")]
+        print("  (found: the tool's kexec report listed %d buffers%s; the secure world saw %d shares, "
+              "%d reclaims, %d still shared; check before the kexec: %s)" % (
+                  len(rep), "" if any("teeshm-trace: kexec-end" in l for l in b1) else " (no kexec-end)",
+                  regs, unregs, regs - unregs, tbc[-1][4:].strip() if tbc else "none"))
     elif a.kind == "agent-nopin":
         verify_guest(console, ["agent-attached", "agent-killed-events-left", "agent-restart-tracefs",
                                "client", "agent-restart-return-probes-hit", "agent-stop-clean"])
@@ -485,7 +543,9 @@ def main():
                 check("boot %d: tool status and secure table" % n, False, "missing")
                 continue
             status = json.loads(st[-1][4:])
-            tool = {(b["id"], b["size"]) for b in status["buffers"] if b["state"] == "registered"}
+            # FF-A: OP-TEE knows a share by its handle (the cookie)
+            tool = {(b["cookie_id"] if ffa else b["id"], shared(b["size"]))
+                    for b in status["buffers"] if b["state"] == "registered"}
             mine = {c: s for c, (s, b) in marks[n - 1].items() if b == n}
             ids = hash_ids(a.tool, a.key, list(mine))
             sw = {(ids[c], s) for c, s in mine.items()}
@@ -523,11 +583,14 @@ def main():
         for n in range(1, a.kexecs + 1):
             lines = boots.get(n, [])
             rep, raw = set(), set()
+            # FF-A: the report's ids as the ids of the cookies (handles)
+            as_cookie = ffa_cookie_ids(a.tool, a.key, lines) if ffa else {}
             for l in lines:
                 m = re.search(r"teeshm-trace: kexec-registered id=([0-9a-f]+) size=(\d+)", l)
                 if m:
-                    rep.add((m.group(1).zfill(16), int(m.group(2))))
-                    raw.add(m.group(1))
+                    i = as_cookie.get(m.group(1).zfill(16), m.group(1)) if ffa else m.group(1)
+                    rep.add((i.zfill(16), shared(int(m.group(2)))))
+                    raw.add(i)
             ended = any("teeshm-trace: kexec-end" in l for l in lines)
             sw = stale.get(n, {})
             ids = hash_ids(a.tool, a.key, list(sw))
@@ -550,7 +613,8 @@ def main():
                     rc = int(m.group(1))
                     if m.group(2):
                         j = json.loads(m.group(2))
-                        pst = {(b["id"], b["size"]) for b in j["registered"]} if j.get("complete") else None
+                        pst = {(as_cookie.get(b["id"], b["id"]), shared(b["size"])) for b in j["registered"]} \
+                            if j.get("complete") else None
             if a.no_pstore:
                 # the kernel writes no pstore record at kexec: last-kexec
                 # must say it found no report (exit 2), not invent one

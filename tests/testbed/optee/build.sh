@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# build.sh OUTDIR: the testbed's real secure world, built from source:
-# OP-TEE OS 4.10.0 with the project's patches (patches/optee_os/) and
-# TF-A v2.14.0 (BL1, BL2, BL31 with the OP-TEE dispatcher), as one QEMU
-# flash image, OUTDIR/qemu_fw.bios.  See README.md.
+# build.sh OUTDIR [smc|ffa]: the testbed's real secure world, built from
+# source: OP-TEE OS 4.10.0 with the project's patches (patches/optee_os/)
+# and TF-A v2.14.0 (BL1, BL2, BL31), as one QEMU flash image,
+# OUTDIR/qemu_fw.bios.  smc (default): BL31 with the OP-TEE dispatcher,
+# OP-TEE's own SMC ABI; ffa: OP-TEE as the S-EL1 SPMC under TF-A's SPMD,
+# Linux reaches it over FF-A (TESTBED_SW=optee-ffa).  See README.md.
 #
 # Sources: the release trees in $TEESHM_MIRROR (default ../shared/mirror
 # next to the checkout), checked against the sha256 below; without them,
@@ -14,7 +16,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-out=${1:?usage: build.sh OUTDIR}
+out=${1:?usage: build.sh OUTDIR [smc|ffa]}
+flavour=${2:-smc}
+case $flavour in
+smc | ffa) ;;
+*) echo "optee/build.sh: flavour $flavour: expected smc or ffa" >&2; exit 2 ;;
+esac
 
 OPTEE_TAG=4.10.0
 OPTEE_COMMIT=753afbbee1682f5d16fd30e87b31058a4fd4f4b8
@@ -60,6 +67,21 @@ TFA_FLAGS=(
 	# Debian's Image is preloaded by QEMU; BL31 enters it with x0 = DTB
 	ARM_LINUX_KERNEL_AS_BL33=1 PRELOADED_BL33_BASE=0x40200000
 )
+# FF-A: OP-TEE is the SPM Core at S-EL1 (it gives CFG_CORE_FFA), BL31
+# runs the SPM Dispatcher instead of opteed and hands OP-TEE the SPMC
+# manifest (TOS_FW_CONFIG, spmc-el1-manifest.dts) in x0.  The flags are
+# those OP-TEE's own build repo uses for its QEMU v8 SPMC_AT_EL=1.
+manifest=$here/spmc-el1-manifest.dts
+if [ "$flavour" = ffa ]; then
+	# the release tree is no git tree: OP-TEE's build makes its commit
+	# an int 0x0, which thread_spmc.c shifts by 32 (-Werror); give it
+	# the pinned commit, as a git tree would
+	OPTEE_FLAGS+=(CFG_CORE_SEL1_SPMC=y TEE_IMPL_GIT_SHA1=0x${OPTEE_COMMIT:0:16}ULL)
+	TFA_FLAGS=("${TFA_FLAGS[@]/#SPD=opteed/SPD=spmd}"
+		SPMD_SPM_AT_SEL2=0 SPMC_OPTEE=1 CTX_INCLUDE_EL2_REGS=0
+		ENABLE_SME_FOR_NS=0 ENABLE_SME_FOR_SWD=0
+		QEMU_TOS_FW_CONFIG_DTS="$manifest")
+fi
 
 t0=$(date +%s)
 say() { echo "optee/build.sh: $*" >&2; }
@@ -101,6 +123,9 @@ fetch() {
 
 patches=("$here"/patches/optee_os/*.patch)
 key=$(cat "$0" "${patches[@]}" | sha256sum | cut -c1-16)
+# the FF-A image: a key of its own, covering its manifest
+[ "$flavour" = smc ] ||
+	key=$( (echo "$key $flavour"; cat "$manifest") | sha256sum | cut -c1-16)
 work=$CACHE/optee/$key
 src=$CACHE/optee/src
 if [ -f "$work/qemu_fw.bios" ]; then
@@ -140,9 +165,9 @@ say "TF-A $TFA_TAG built in $((t3 - t2))s"
 cp "$work.tmp/tf-a/build/qemu/release/qemu_fw.bios" "$work.tmp/"
 {
 	echo "OP-TEE OS $OPTEE_TAG ($OPTEE_COMMIT) + $(cd "$here" && ls patches/optee_os | tr '\n' ' ')"
-	echo "TF-A $TFA_TAG ($TFA_COMMIT)"
+	echo "TF-A $TFA_TAG ($TFA_COMMIT), $flavour"
 	echo "optee_os: ${OPTEE_FLAGS[*]}"
-	echo "tf-a: ${TFA_FLAGS[*]}"
+	echo "tf-a: ${TFA_FLAGS[*]/#QEMU_TOS_FW_CONFIG_DTS=*/QEMU_TOS_FW_CONFIG_DTS=spmc-el1-manifest.dts}"
 } >"$work.tmp/config.txt"
 # keep the image and logs, drop the trees (about 300 MB)
 rm -rf "$work.tmp/optee_os" "$work.tmp/tf-a"

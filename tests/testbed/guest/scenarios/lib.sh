@@ -13,7 +13,21 @@ loaded() {	# loaded NAME: the module is in the kernel
 	grep -q "^$(echo "$1" | tr - _) " /proc/modules
 }
 
+# the secure world the host booted (run.sh: teeshm.sw=optee|optee-ffa|emu)
+TB_SW=optee
+for w in $(cat /proc/cmdline); do
+	case $w in
+	teeshm.sw=*) TB_SW=${w#*=} ;;
+	esac
+done
+
 load_mod() {	# load_mod NAME: insmod what it needs (NAME.deps), then it
+	# over FF-A optee.ko binds to the FF-A device that the FF-A driver
+	# (ffa-module, not a dependency of optee.ko) makes when it finds
+	# the SPMC: load it first (elsewhere it fails: no SPMC answers)
+	if [ "$1" = optee ] && [ "$TB_SW" = optee-ffa ] && ! loaded ffa_module; then
+		load_mod ffa-module || return 1
+	fi
 	for d in $(cat "/modules/$1.deps" 2>/dev/null); do
 		loaded "$d" || insmod "/modules/$d.ko" || return 1
 	done

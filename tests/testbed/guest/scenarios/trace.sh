@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Scenarios 3 and 4: teeshm-trace in the guest.  Every boot: load the TEE
-# core, start the tracer, bind optee-rng, hold client shared memory while
+# core, start the tracer, bind optee-rng (teeshm.supplicant=1: start
+# tee-supplicant, which holds /dev/teepriv0), hold client shared memory while
 # `status --json` runs and the secure world dumps its table (the host
 # compares the two), then kexec into the same kernel, until
 # teeshm.kexecs kexecs are done.  The tracer's kexec snapshot reaches the
@@ -19,6 +20,8 @@ for w in $(cat /proc/cmdline); do
 	teeshm.maxactive=*) export TEESHM_MAXACTIVE=${w#*=} ;;
 	# none: run without the external BTF (5.10: pairing from arguments)
 	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf; nobtf=1 ;;
+	# a process (tee-supplicant) holds /dev/teepriv0 at the kexec
+	teeshm.supplicant=1) supplicant=1 ;;
 	esac
 done
 
@@ -62,6 +65,23 @@ check optee-loaded $? ""
 load_mod optee-rng
 check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
+if [ -n "${supplicant:-}" ]; then
+	# tee-supplicant opens the supplicant's device and keeps it open
+	# through the kexec (on FF-A, 7.3's shutdown path waits for it);
+	# a task blocked 10 s is reported (the default 120 s outlasts the
+	# host's time limit)
+	mkdir -p /var/lib/tee /data/tee
+	tee-supplicant -d
+	i=0
+	while ! ls -l /proc/$(pidof tee-supplicant)/fd 2>/dev/null | grep -q teepriv0 &&
+		[ $i -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	ls -l /proc/$(pidof tee-supplicant)/fd 2>/dev/null | grep -q teepriv0
+	check supplicant-holds-teepriv0 $? "pid=$(pidof tee-supplicant)"
+	echo 10 >/proc/sys/kernel/hung_task_timeout_secs
+fi
 
 if [ -x /usr/bin/teeshm-client ]; then
 	teeshm-client --hold "$hold" --size 12288 >/tmp/client.out 2>&1 &
