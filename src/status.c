@@ -243,6 +243,8 @@ static void json_holders(struct jw *w, const struct tally *n)
 				    n->dev.ffa ? "ffa" : "smc");
 	jw_kbool(w, "kexec_unregisters_tee", n->dev.unreg_at_kexec);
 	jw_kbool(w, "kexec_hangs", teedev_kexec_hangs(&n->dev));
+	/* those that count: not allowed, not killed by systemd first */
+	jw_ku64(w, "kexec_hang_holders", n->nhang);
 	if (n->dev_err)
 		jw_kstr(w, "tee_holders_error", strerror(-n->dev_err));
 	jw_key(w, "tee_holders");

@@ -52,17 +52,29 @@ static bool read_line(const char *path, char *buf, size_t len)
 	return ok;
 }
 
-/* Is the device dir's parent on the FF-A bus? */
-static bool on_ffa_bus(const char *dir)
+/*
+ * Is a TEE driver bound to an FF-A device?  The TEE devices have no parent
+ * (tee_device_alloc(..., NULL, ...)): the FF-A bus's drivers say it.
+ */
+static bool tee_on_ffa(const char *root)
 {
-	char p[PATH_MAX], real[PATH_MAX];
-	const char *b;
+	static const char *const drivers[] = { "optee", "tstee" };
+	char p[PATH_MAX];
+	struct dirent *e;
+	bool found = false;
+	size_t i;
+	DIR *d;
 
-	pathf(p, sizeof(p), "%s/device/subsystem", dir);
-	if (!realpath(p, real))
-		return false;
-	b = strrchr(real, '/');
-	return b && !strcmp(b + 1, "arm_ffa");
+	for (i = 0; !found && i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		d = opendir(pathf(p, sizeof(p), "%s/sys/bus/arm_ffa/drivers/%s",
+				  root, drivers[i]));
+		if (!d)
+			continue;
+		while (!found && (e = readdir(d)))
+			found = !strncmp(e->d_name, "arm-ffa-", 8);
+		closedir(d);
+	}
+	return found;
 }
 
 /* /sys/class/tee: each device's number, and whether one is FF-A's */
@@ -89,11 +101,10 @@ static void find_devs(struct teedev_scan *s, struct devs *d, const char *root)
 		snprintf(d->name[d->n], sizeof(d->name[0]), "%.15s",
 			 e->d_name);
 		d->n++;
-		if (on_ffa_bus(dir))
-			s->ffa = true;
 	}
 	closedir(cls);
 	s->ndev = d->n;
+	s->ffa = d->n && tee_on_ffa(root);
 	/* 7.x: the FF-A core is the platform driver "arm-ffa", whose
 	 * .shutdown (ffa_remove) unregisters every FF-A device */
 	s->unreg_at_kexec = s->ffa &&

@@ -34,9 +34,11 @@
 #  14 ffa     7.3 on the FF-A secure world (TESTBED_SW=optee-ffa: OP-TEE as
 #             the S-EL1 SPMC under TF-A's SPMD): optee.ko binds over FF-A
 #             (boot), the kexec scenario (client, tool, report == OP-TEE's
-#             list, 1 kexec), and with tee-supplicant holding /dev/teepriv0
-#             the kexec hangs in shutdown: the run's time limit ends it and
-#             the hung task report is checked (ffa-held)
+#             list, 1 kexec; tee-supplicant held /dev/teepriv0 and `check`
+#             named it, then it was stopped and `check` found no holder),
+#             and with tee-supplicant holding /dev/teepriv0 (`check` names
+#             it) the kexec hangs in shutdown: the run's time limit ends it
+#             and the hung task report is checked (ffa-held)
 # Every scenario runs on real OP-TEE (TESTBED_SW=optee) but those that need
 # a fault build of the emulated firmware (5 capacity, 9 orphan) and 12.
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
@@ -140,7 +142,8 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
 				scenario ffa-boot boot boot
 			TESTBED_SW=optee-ffa TESTBED_FW=$ffa_fw SW_NAME=$ffa_name \
 				VERIFY_ARGS="--kexecs 1 --label $kern-ffa-stock --expect none" \
-				scenario ffa-kexec kexec trace --kexecs 1
+				scenario ffa-kexec kexec trace --kexecs 1 \
+				--append teeshm.supplicant=stop
 			# a process holds /dev/teepriv0 at kexec: the kexec
 			# hangs in shutdown for good; 90 s is the boot, the
 			# workload and the hung task report after 10 s

@@ -89,11 +89,11 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(root));
 	devnum("sys/class/tee/tee0/dev", "/dev/null");
 	devnum("sys/class/tee/teepriv0/dev", "/dev/zero");
-	put("sys/bus/arm_ffa/.keep", "", 0);
-	put("sys/bus/platform/.keep", "", 0);
-	snprintf(target, sizeof(target), "%s/sys/bus/arm_ffa", root);
-	link_to(target, "sys/class/tee/tee0/device/subsystem");
-	link_to(target, "sys/class/tee/teepriv0/device/subsystem");
+	/* the TEE devices have no parent: optee is bound on the FF-A bus */
+	snprintf(target, sizeof(target), "%s/sys/devices/arm-ffa-1", root);
+	put("sys/devices/arm-ffa-1/.keep", "", 0);
+	link_to(target, "sys/bus/arm_ffa/drivers/optee/arm-ffa-1");
+	put("sys/bus/arm_ffa/drivers/optee/bind", "", 0);
 	put("sys/bus/platform/drivers/arm-ffa/.keep", "", 0);
 	proc("1", "systemd", "/sbin/init");
 	link_to("/dev/full", "proc/1/fd/0");
@@ -176,24 +176,20 @@ static void test_ffa_no_platform_shutdown(void **state)
 	put("sys/bus/platform/drivers/arm-ffa/.keep", "", 0);
 }
 
-/* SMC ABI: the device's parent is a platform device */
+/* SMC ABI: optee is a platform driver; nothing bound on the FF-A bus */
 static void test_smc(void **state)
 {
 	struct teedev_scan s;
-	char p[256], target[256];
+	char p[256];
 
 	(void)state;
-	snprintf(p, sizeof(p), "%s/sys/class/tee/tee0/device/subsystem", root);
-	snprintf(target, sizeof(target), "%s/sys/bus/platform", root);
-	assert_int_equal(unlink(p), 0);
-	assert_int_equal(symlink(target, p), 0);
-	snprintf(p, sizeof(p), "%s/sys/class/tee/teepriv0/device/subsystem",
+	snprintf(p, sizeof(p), "%s/sys/bus/arm_ffa/drivers/optee/arm-ffa-1",
 		 root);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(symlink(target, p), 0);
 	assert_int_equal(teedev_scan(&s, root), 0);
 	assert_false(s.ffa);
 	assert_false(s.unreg_at_kexec);
+	assert_int_equal(s.nholders, 3);
 	assert_false(teedev_kexec_hangs(&s));
 }
 

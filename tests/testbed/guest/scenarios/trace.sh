@@ -20,8 +20,9 @@ for w in $(cat /proc/cmdline); do
 	teeshm.maxactive=*) export TEESHM_MAXACTIVE=${w#*=} ;;
 	# none: run without the external BTF (5.10: pairing from arguments)
 	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf; nobtf=1 ;;
-	# a process (tee-supplicant) holds /dev/teepriv0 at the kexec
-	teeshm.supplicant=1) supplicant=1 ;;
+	# a process (tee-supplicant) holds /dev/teepriv0 at the kexec (1),
+	# or until just before it (stop)
+	teeshm.supplicant=*) supplicant=${w#*=} ;;
 	esac
 done
 
@@ -81,6 +82,33 @@ if [ -n "${supplicant:-}" ]; then
 	ls -l /proc/$(pidof tee-supplicant)/fd 2>/dev/null | grep -q teepriv0
 	check supplicant-holds-teepriv0 $? "pid=$(pidof tee-supplicant)"
 	echo 10 >/proc/sys/kernel/hung_task_timeout_secs
+	# the pre-kexec check names the holder where the kexec would wait
+	# for it (FF-A on 7.x), and finds no hang over the SMC ABI; systemd's
+	# kexec kills it first (--systemd-kexec: it does not count)
+	$T check --json >/tmp/hold.json
+	rc=$?
+	$T check --systemd-kexec --json >/tmp/hold-sd.json
+	$T check | grep -A3 "kexec would hang" | sed 's/^/TBV /'
+	if [ "$TB_SW" = optee-ffa ]; then
+		[ $rc -eq 1 ] && grep -q '"kexec_hangs":true,"kexec_hang_holders":1' /tmp/hold.json &&
+			grep -q '"pid":[0-9]*,"comm":"tee-supplicant","holds":"/dev/teepriv0"' /tmp/hold.json &&
+			grep -q '"kexec_hang_holders":0' /tmp/hold-sd.json
+	else
+		grep -q '"kexec_hangs":false,"kexec_hang_holders":0' /tmp/hold.json
+	fi
+	check check-names-holder $? "rc=$rc,$(grep -o '"tee_transport":"[a-z]*","kexec_unregisters_tee":[a-z]*,"kexec_hangs":[a-z]*,"kexec_hang_holders":[0-9]*' /tmp/hold.json | tr -d '"')"
+	if [ "$supplicant" = stop ]; then
+		# released: nothing holds the device, the kexec completes
+		kill "$(pidof tee-supplicant)"
+		i=0
+		while pidof tee-supplicant >/dev/null && [ $i -lt 50 ]; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+		$T check --json >/tmp/hold.json
+		grep -q '"kexec_hangs":false,"kexec_hang_holders":0,"tee_holders":\[\]' /tmp/hold.json
+		check check-released $? "$(grep -o '"kexec_hangs":[a-z]*' /tmp/hold.json | tr -d '"')"
+	fi
 fi
 
 if [ -x /usr/bin/teeshm-client ]; then
@@ -132,6 +160,8 @@ fi
 check check-policy-warn $? "rc=$rc,$(tail -n1 /tmp/cw.out | cut -d: -f1)"
 # allow the module of every allocation site registered now: PASS
 printf "policy=block\nallow_owner=[optee]\n" >/tmp/allow.conf
+# a holder is allowed by its name (FF-A: tee-supplicant still holds it)
+pidof tee-supplicant >/dev/null && echo allow_owner=tee-supplicant >>/tmp/allow.conf
 $T status --json | grep -o '"caller":"[^"]*\[[^]]*\]"' |
 	sed 's/.*\(\[[^]]*\]\)"$/allow_owner=\1/' | sort -u >>/tmp/allow.conf
 $T check --config /tmp/allow.conf >/tmp/ca.out
