@@ -9,6 +9,10 @@
 #   patched   the project's fixes (kernel/patches/series-GEN: optee-rng.ko,
 #             and from 6.1 on optee.ko's argument cache)
 # 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
+# 7.3-clients (kernel/AUDIT-7.3.md): the TEE clients Debian's 7.3 does not
+# build (kernel/build-client.sh: rtc-optee), loaded after optee-rng,
+# clients-stock on Debian's optee.ko/optee-rng.ko and clients-patched with
+# series-7.3 and series-7.3-clients.
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -52,6 +56,13 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		subjects+=("$kern stock --expect some"
 			   "$kern patched --expect none")
 		;;
+	7.3-clients)
+		# the TEE clients Debian's 7.3 does not build (kernel/AUDIT-7.3.md,
+		# kernel/build-client.sh), loaded after optee-rng: stock on stock
+		# optee.ko/optee-rng.ko, patched on series-7.3's
+		subjects+=("7.3 clients-stock --expect some"
+			   "7.3 clients-patched --expect none")
+		;;
 	*)
 		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
 		fail=$((fail + 1))
@@ -73,6 +84,19 @@ build() {	# KERNEL NAME: modules and image (not for stock)
 	local kern=$1 name=$2 img
 	[ "$name" = stock ] && return 0
 	img=$(img_of "$kern" "$name")
+	case $name in
+	clients-*)
+		# optee.ko/optee-rng.ko of the same variant (stock: Debian's),
+		# and the clients
+		rm -f "$TOP/build/kernel/$kern-$name"/*.ko
+		{ [ "$name" = clients-stock ] ||
+			KGEN=$kern kernel/build.sh "${name#clients-}" "$TOP/build/kernel/$kern-$name" >/dev/null; } &&
+			KGEN=$kern kernel/build-client.sh "${name#clients-}" "$TOP/build/kernel/$kern-$name" >/dev/null &&
+			TESTBED_KERNEL=$kern MODDIR=$TOP/build/kernel/$kern-$name \
+			tests/testbed/mkinitramfs.sh "$img" >/dev/null
+		return
+		;;
+	esac
 	KGEN=$kern kernel/build.sh "$name" "$TOP/build/kernel/$kern-$name" >/dev/null &&
 		TESTBED_KERNEL=$kern MODDIR=$TOP/build/kernel/$kern-$name \
 		tests/testbed/mkinitramfs.sh "$img" >/dev/null
@@ -118,7 +142,7 @@ left_at_kexec() {	# LABEL CONSOLE-LOG: "LABEL<TAB>site<TAB>size<TAB>flags<TAB>co
 }
 
 run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
-	local kern=$1 name=$2 img dir t0 out p f extra=
+	local kern=$1 name=$2 img dir t0 out p f extra= extra_args
 	shift 2
 	pass=0 fail=0 rows=() regs=() sites=()
 	export TESTBED_KERNEL=$kern
@@ -128,9 +152,11 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
 	# no pstore report to read back on 5.10 (lib.sh)
 	extra=$NO_PSTORE
+	# the audit's clients (kernel/AUDIT-7.3.md)
+	case $name in clients-*) extra_args=" teeshm.clients=rtc-optee" ;; *) extra_args= ;; esac
 	# the time limit is a guard against a hung guest, not a measure
 	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
-		--append "teeshm.hold=2" --out "$dir" ||
+		--append "teeshm.hold=2$extra_args" --out "$dir" ||
 		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
 	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
 		--kexecs "$n" --label "$kern $name" $extra "$@")

@@ -19,6 +19,9 @@ for w in $(cat /proc/cmdline); do
 	teeshm.maxactive=*) export TEESHM_MAXACTIVE=${w#*=} ;;
 	# none: run without the external BTF (5.10: pairing from arguments)
 	teeshm.btf=none) rm -rf /usr/lib/teeshm-trace/btf; nobtf=1 ;;
+	# more TEE clients to load after optee-rng (kernel/AUDIT-7.3.md):
+	# comma-separated module names, from /modules (MODDIR builds)
+	teeshm.clients=*) clients=$(echo "${w#*=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -62,6 +65,21 @@ check optee-loaded $? ""
 load_mod optee-rng
 check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
+for m in ${clients:-}; do
+	load_mod "$m"
+	check "client-loaded-$m" $? ""
+	# bound: its TEE bus driver has a device (the secure side answered
+	# the probe)
+	n=$(ls -d /sys/module/"$(echo "$m" | tr - _)"/drivers/tee:*/optee-ta-* 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ]
+	check "client-bound-$m" $? "$n"
+done
+# what the clients serve (rtc-optee: an RTC read through the secure world)
+if [ -n "${clients:-}" ]; then
+	for r in /sys/class/rtc/rtc*; do
+		[ -e "$r/name" ] && echo "TBX rtc $(basename "$r") $(cat "$r/name") $(cat "$r/date" "$r/time" 2>&1 | tr '\n' ' ')"
+	done
+fi
 
 if [ -x /usr/bin/teeshm-client ]; then
 	teeshm-client --hold "$hold" --size 12288 >/tmp/client.out 2>&1 &
