@@ -4,11 +4,14 @@
 # arm64 kernel does not build (kernel/AUDIT-7.3.md), built out of tree from
 # trixie-backports' linux-source-7.3 against linux-headers-7.3.4+deb13-arm64,
 # i.e. with Debian's config, in build.sh's build tree.
-#   stock    as the source has them
-#   patched  with kernel/patches/series-7.3-clients (one file name a line)
+#   stock    as the source has them (a client Debian builds: Debian's module)
+#   patched  with kernel/patches/series-7.3-clients (one file name a line),
+#            every client built from the source
 # The clients: rtc-optee.ko (drivers/rtc/rtc-optee.c, CONFIG_RTC_DRV_OPTEE,
-# not set in Debian's config).  Every symbol it needs is in the kernel or
-# tee.ko (CONFIG_RTC_CLASS=y).
+# not set in Debian's config; every symbol it needs is in the kernel or
+# tee.ko, CONFIG_RTC_CLASS=y) and scmi_transport_optee.ko
+# (drivers/firmware/arm_scmi/transports/optee.c, =m in Debian's config; the
+# SCMI core it plugs into is built in).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -23,8 +26,12 @@ out=$(mkdir -p "${2:?usage: build-client.sh VARIANT OUTDIR}" && cd "$2" && pwd)
 cache=${TEESHM_CACHE:-$HOME/.cache/teeshm-trace}
 tree=$cache/kbuild-$KVER
 hdr=$tree/usr/src/linux-headers-$KVER-arm64
-# the clients: module name, then its source in linux-source-7.3
-clients=("rtc-optee drivers/rtc/rtc-optee.c")
+# the clients: module name, its source in linux-source-7.3, and whether
+# Debian's 7.3 arm64 package has it (its module is then the stock one)
+clients=("rtc-optee drivers/rtc/rtc-optee.c no"
+	 "scmi_transport_optee drivers/firmware/arm_scmi/transports/optee.c yes")
+# what else their sources include from the tree (optee.c: "../common.h")
+headers=("drivers/firmware/arm_scmi/*.h")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,22 +43,24 @@ srcdir=$("$top/scripts/fetch-debs.sh" -s trixie-backports "linux-source-$KGEN")
 tarball=$srcdir/usr/src/linux-source-$KGEN.tar.xz
 # the clients' sources, unpacked once per tarball (source.sh takes only the
 # TEE drivers)
-key=$(stat -c '%n %s %Y' "$(readlink -f "$tarball")" | sha256sum | cut -c1-16)
+members=()
+for c in "${clients[@]}"; do
+	set -- $c
+	members+=("linux-source-$KGEN/$2")
+done
+for h in "${headers[@]}"; do
+	members+=("linux-source-$KGEN/$h")
+done
+key=$({ stat -c '%n %s %Y' "$(readlink -f "$tarball")"; echo "${members[*]}"; } |
+	sha256sum | cut -c1-16)
 src=$cache/src/linux-source-$KGEN-clients-$key
 if [ ! -f "$src/.done" ]; then
 	rm -rf "$src"
 	mkdir -p "$src"
-	members=()
-	for c in "${clients[@]}"; do
-		members+=("linux-source-$KGEN/${c#* }")
-	done
-	tar -C "$src" --strip-components=1 -xf "$tarball" "${members[@]}"
+	tar -C "$src" --strip-components=1 --wildcards -xf "$tarball" "${members[@]}"
 	touch "$src/.done"
 fi
-for c in "${clients[@]}"; do
-	mkdir -p "$work/$(dirname "${c#* }")"
-	cp "$src/${c#* }" "$work/${c#* }"
-done
+cp -a "$src"/. "$work/"
 if [ "$variant" = patched ]; then
 	list=$here/patches/series-$KGEN-clients
 	while read -r p; do
@@ -59,15 +68,24 @@ if [ "$variant" = patched ]; then
 	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
 fi
 for c in "${clients[@]}"; do
-	m=${c%% *} f=${c#* }
-	d=$work/mod-$m
-	mkdir -p "$d"
-	cp "$work/$f" "$d/"
-	echo "obj-m := $m.o" >"$d/Kbuild"
+	set -- $c
+	m=$1 f=$2 debian=$3
+	rm -f "$out/$m.ko"
+	if [ "$variant" = stock ] && [ "$debian" = yes ]; then
+		# Debian's own module, uncompressed for busybox insmod
+		mods=$("$top/scripts/fetch-debs.sh" -s trixie-backports \
+			"linux-modules-$KVER-arm64:arm64")
+		xz -dc "$mods/usr/lib/modules/$KVER-arm64/kernel/${f%/*}/$m.ko.xz" >"$out/$m.ko"
+		echo "$variant: $m.ko (Debian's) $(modinfo -F vermagic "$out/$m.ko")"
+		continue
+	fi
+	# built where the source lies, so that its relative includes resolve
+	d=$work/$(dirname "$f")
+	echo "obj-m += $m.o" >>"$d/Kbuild"
+	[ "$(basename "$f" .c)" = "$m" ] || echo "$m-y := $(basename "$f" .c).o" >>"$d/Kbuild"
 	# gcc 12 for Debian's gcc 14: see build.sh
 	make -s -C "$hdr" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
 		CC=aarch64-linux-gnu-gcc M="$d" -j"${JOBS:-2}" modules
-	rm -f "$out/$m.ko"
 	cp "$d/$m.ko" "$out/"
 	echo "$variant: $m.ko $(modinfo -F vermagic "$out/$m.ko")"
 done

@@ -74,11 +74,13 @@ for m in ${clients:-}; do
 	[ "$n" -gt 0 ]
 	check "client-bound-$m" $? "$n"
 done
-# what the clients serve (rtc-optee: an RTC read through the secure world)
+# what the clients serve (rtc-optee: an RTC read through the secure world;
+# the SCMI OP-TEE transport: the SCMI core's probe over it)
 if [ -n "${clients:-}" ]; then
 	for r in /sys/class/rtc/rtc*; do
 		[ -e "$r/name" ] && echo "TBX rtc $(basename "$r") $(cat "$r/name") $(cat "$r/date" "$r/time" 2>&1 | tr '\n' ' ')"
 	done
+	dmesg | grep -i "scmi" | sed 's/^/TBX /'
 fi
 
 if [ -x /usr/bin/teeshm-client ]; then
