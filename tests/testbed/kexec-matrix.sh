@@ -9,10 +9,11 @@
 #   patched   the project's fixes (kernel/patches/series-GEN: optee-rng.ko,
 #             and from 6.1 on optee.ko's argument cache)
 # 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
-# 7.3-clients (kernel/AUDIT-7.3.md): the TEE clients Debian's 7.3 does not
-# build (kernel/build-client.sh: rtc-optee), loaded after optee-rng,
-# clients-stock on Debian's optee.ko/optee-rng.ko and clients-patched with
-# series-7.3 and series-7.3-clients.
+# 7.3-clients (kernel/AUDIT-7.3.md): TEE clients beyond optee-rng
+# (kernel/build-client.sh: rtc-optee, which Debian does not build, and the
+# SCMI OP-TEE transport, with its DT node), loaded after optee-rng:
+# clients-stock on Debian's modules (rtc-optee from the source as is),
+# clients-patched with series-7.3 and series-7.3-clients.
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -57,9 +58,9 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 			   "$kern patched --expect none")
 		;;
 	7.3-clients)
-		# the TEE clients Debian's 7.3 does not build (kernel/AUDIT-7.3.md,
-		# kernel/build-client.sh), loaded after optee-rng: stock on stock
-		# optee.ko/optee-rng.ko, patched on series-7.3's
+		# more TEE clients (kernel/AUDIT-7.3.md, kernel/build-client.sh),
+		# loaded after optee-rng: stock on stock optee.ko/optee-rng.ko,
+		# patched on series-7.3's
 		subjects+=("7.3 clients-stock --expect some"
 			   "7.3 clients-patched --expect none")
 		;;
@@ -152,10 +153,18 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
 	# no pstore report to read back on 5.10 (lib.sh)
 	extra=$NO_PSTORE
-	# the audit's clients (kernel/AUDIT-7.3.md)
-	case $name in clients-*) extra_args=" teeshm.clients=rtc-optee" ;; *) extra_args= ;; esac
+	# the audit's clients (kernel/AUDIT-7.3.md); the SCMI transport needs
+	# its DT node
+	local dtb_opts=${TESTBED_DTB_OPTS:-}
+	case $name in
+	clients-*)
+		extra_args=" teeshm.clients=rtc-optee,scmi_transport_optee"
+		dtb_opts="$dtb_opts --scmi-optee"
+		;;
+	*) extra_args= ;;
+	esac
 	# the time limit is a guard against a hung guest, not a measure
-	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
+	TESTBED_DTB_OPTS=$dtb_opts TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
 		--append "teeshm.hold=2$extra_args" --out "$dir" ||
 		{ echo "  qemu did not power off cleanly   FAIL"; fail=$((fail + 1)); }
 	out=$(python3 tests/testbed/verify.py kexec "$dir" --tool "$TOP/build/teeshm-trace" \
