@@ -10,8 +10,9 @@
 #             and from 6.1 on optee.ko's argument cache)
 # 6.12 and 7.3 (make kexec-matrix-full) have stock and patched.
 # 7.3-clients (kernel/AUDIT-7.3.md): TEE clients beyond optee-rng
-# (kernel/build-client.sh: rtc-optee, which Debian does not build, and the
-# SCMI OP-TEE transport, with its DT node), loaded after optee-rng:
+# (kernel/build-client.sh: rtc-optee and trusted.ko's TEE source, which
+# Debian does not build, and the SCMI OP-TEE transport, with its DT node;
+# the guest seals and unseals a trusted key), loaded after optee-rng:
 # clients-stock on Debian's modules (rtc-optee from the source as is),
 # clients-patched with series-7.3 and series-7.3-clients.
 # At every kexec the set of (id, size) the tool reports on the console must
@@ -158,7 +159,7 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	local dtb_opts=${TESTBED_DTB_OPTS:-}
 	case $name in
 	clients-*)
-		extra_args=" teeshm.clients=rtc-optee,scmi_transport_optee"
+		extra_args=" teeshm.clients=rtc-optee,scmi_transport_optee,trusted"
 		dtb_opts="$dtb_opts --scmi-optee"
 		;;
 	*) extra_args= ;;

@@ -81,6 +81,12 @@ if [ -n "${clients:-}" ]; then
 		[ -e "$r/name" ] && echo "TBX rtc $(basename "$r") $(cat "$r/name") $(cat "$r/date" "$r/time" 2>&1 | tr '\n' ' ')"
 	done
 	dmesg | grep -i "scmi" | sed 's/^/TBX /'
+	# trusted keys (TEE source): seal a new key, unseal its blob; each
+	# call registers the key or blob and unregisters it before returning
+	if loaded trusted && [ -x /usr/bin/trusted-key ]; then
+		trusted-key 32 >/tmp/tk.out 2>&1
+		check trusted-key $? "$(tr ' ' '_' </tmp/tk.out)"
+	fi
 fi
 
 if [ -x /usr/bin/teeshm-client ]; then
