@@ -21,6 +21,8 @@
 # without fuzz or offset, the argument-cache model on its call.c, build.sh
 # patched (cached in ~/.cache/teeshm-trace/kmod by a hash of its inputs),
 # vermagic, modversions (7.3 has none) and every function 8-byte aligned.
+# 7.3's other clients (kernel/AUDIT-7.3.md): the same for series-7.3-clients,
+# on the sources build-client.sh unpacks, and build-client.sh patched.
 # Modules already built under build/ (kexec-matrix builds
 # build/kernel/GEN-VARIANT): vermagic against Debian's optee.ko of their own
 # generation; build/kernel/5.10-*/ and build/kernel-5.10/*/ hold 5.10 modules,
@@ -289,6 +291,29 @@ for gen in 6.12 7.3; do
 		done
 	fi
 done
+
+# --- 7.3's other TEE clients (kernel/AUDIT-7.3.md, build-client.sh) ------------
+mapfile -t sc < <(series 7.3-clients)
+for p in "${sc[@]}"; do
+	checkpatch "$tmp/7.3/scripts/checkpatch.pl" "$p" "(7.3) ${p#"$here"/}"
+	commits "$p" "${p#"$here"/}"
+done
+if s=$("$here/build-client.sh" sources 2>"$tmp/src.err"); then
+	mkdir -p "$tmp/7.3-clients" && cp -a "$s"/. "$tmp/7.3-clients/"
+	applies "$tmp/7.3-clients" "linux-source-7.3 (series-7.3-clients)" "${sc[@]}"
+else
+	ko "the clients' sources (build-client.sh sources)"; cat "$tmp/src.err"
+fi
+if "$here/build-client.sh" patched "$tmp/k-7.3/clients" >"$tmp/build.log" 2>&1; then
+	ok "build-client.sh patched"
+	modules 7.3/clients "$tmp/k-7.3/clients" "${wantgen[7.3]}" \
+		"$cache/kbuild-$KVER73/usr/src/linux-headers-$KVER73-arm64/Module.symvers" none
+	for k in "$tmp/k-7.3/clients"/*.ko; do
+		aligned "7.3/clients/$(basename "$k")" "$k"
+	done
+else
+	ko "build-client.sh patched"; cat "$tmp/build.log"
+fi
 
 # --- modules built under build/, each against its own generation ----------------
 for k in "$top"/build/kernel/*/*.ko "$top"/build/kernel-5.10/*/*.ko; do

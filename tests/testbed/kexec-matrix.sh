@@ -12,6 +12,12 @@
 # 7.3's stock and patched modules (ffa-stock, ffa-patched) on the FF-A
 # secure world (TESTBED_SW=optee-ffa), where optee.ko's shutdown reclaims
 # every share (no tee-supplicant holds the device in this scenario).
+# 7.3-clients (kernel/AUDIT-7.3.md): TEE clients beyond optee-rng
+# (kernel/build-client.sh: rtc-optee and trusted.ko's TEE source, which
+# Debian does not build, and the SCMI OP-TEE transport, with its DT node;
+# the guest seals and unseals a trusted key), loaded after optee-rng:
+# clients-stock on Debian's modules (rtc-optee from the source as is),
+# clients-patched with series-7.3 and series-7.3-clients.
 # At every kexec the set of (id, size) the tool reports on the console must
 # equal the secure world's list of what that kernel left registered.  The
 # secure world is real OP-TEE OS 4.10 + TF-A (TESTBED_SW=optee, the
@@ -59,6 +65,13 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10}; do
 		subjects+=("7.3 ffa-stock --expect none"
 			   "7.3 ffa-patched --expect none")
 		;;
+	7.3-clients)
+		# more TEE clients (kernel/AUDIT-7.3.md, kernel/build-client.sh),
+		# loaded after optee-rng: stock on stock optee.ko/optee-rng.ko,
+		# patched on series-7.3's
+		subjects+=("7.3 clients-stock --expect some"
+			   "7.3 clients-patched --expect none")
+		;;
 	*)
 		echo "kexec-matrix: no subjects for kernel $kern   FAIL"
 		fail=$((fail + 1))
@@ -87,6 +100,19 @@ build() {	# KERNEL NAME: modules and image (not for stock)
 	local kern=$1 name=${2#ffa-} img
 	[ "$name" = stock ] && return 0
 	img=$(img_of "$kern" "$name")
+	case $name in
+	clients-*)
+		# optee.ko/optee-rng.ko of the same variant (stock: Debian's),
+		# and the clients
+		rm -f "$TOP/build/kernel/$kern-$name"/*.ko
+		{ [ "$name" = clients-stock ] ||
+			KGEN=$kern kernel/build.sh "${name#clients-}" "$TOP/build/kernel/$kern-$name" >/dev/null; } &&
+			KGEN=$kern kernel/build-client.sh "${name#clients-}" "$TOP/build/kernel/$kern-$name" >/dev/null &&
+			TESTBED_KERNEL=$kern MODDIR=$TOP/build/kernel/$kern-$name \
+			tests/testbed/mkinitramfs.sh "$img" >/dev/null
+		return
+		;;
+	esac
 	KGEN=$kern kernel/build.sh "$name" "$TOP/build/kernel/$kern-$name" >/dev/null &&
 		TESTBED_KERNEL=$kern MODDIR=$TOP/build/kernel/$kern-$name \
 		tests/testbed/mkinitramfs.sh "$img" >/dev/null
@@ -132,7 +158,7 @@ left_at_kexec() {	# LABEL CONSOLE-LOG: "LABEL<TAB>site<TAB>size<TAB>flags<TAB>co
 }
 
 run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
-	local kern=$1 name=$2 img dir t0 out p f extra=
+	local kern=$1 name=$2 img dir t0 out p f extra= extra_args
 	shift 2
 	pass=0 fail=0 rows=() regs=() sites=()
 	export TESTBED_KERNEL=$kern TESTBED_SW
@@ -143,9 +169,19 @@ run() {	# KERNEL NAME VERIFY-ARGS...: one guest run, its checks, its counts
 	echo "== subject $kern $name: $n kexecs on $SW_NAME"
 	# no pstore report to read back on 5.10 (lib.sh)
 	extra=$NO_PSTORE
+	# the audit's clients (kernel/AUDIT-7.3.md); the SCMI transport needs
+	# its DT node
+	local dtb_opts=${TESTBED_DTB_OPTS:-}
+	case $name in
+	clients-*)
+		extra_args=" teeshm.clients=rtc-optee,scmi_transport_optee,trusted"
+		dtb_opts="$dtb_opts --scmi-optee"
+		;;
+	*) extra_args= ;;
+	esac
 	# the time limit is a guard against a hung guest, not a measure
-	TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
-		--append "teeshm.hold=2" --out "$dir"
+	TESTBED_DTB_OPTS=$dtb_opts TESTBED_IMG=$img tests/testbed/run.sh trace --kexecs "$n" --timeout $((120 + 60 * n)) \
+		--append "teeshm.hold=2$extra_args" --out "$dir"
 	case $? in
 	0) ;;
 	124) echo "  the guest hung: the time limit ended the run   FAIL"; fail=$((fail + 1)) ;;

@@ -1,21 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# mkdtb.sh OUT.dtb INITRD "BOOTARGS" [--no-secram] [--no-firmware-nodes]
+# mkdtb.sh OUT.dtb INITRD "BOOTARGS" [--no-secram] [--no-firmware-nodes] [--scmi-optee]
 # QEMU's own DTB for the exact machine options, plus /psci and
 # /firmware/optee (both method "smc": the project's EL3 firmware answers;
 # not with --no-firmware-nodes: TF-A and OP-TEE add their own),
 # /chosen (bootargs, initrd), and a reserved ramoops region for pstore.
+# --scmi-optee: /firmware/scmi, an SCMI agent on OP-TEE's SCMI PTA, channel
+# 0, messages in dynamic shared memory (no "shmem"): Linux's SCMI OP-TEE
+# transport (kernel/AUDIT-7.3.md; OP-TEE's test server, optee/ 0005).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram] [--no-firmware-nodes]}
+out=${1:?usage: mkdtb.sh OUT.dtb INITRD BOOTARGS [--no-secram] [--no-firmware-nodes] [--scmi-optee]}
 initrd=$2
 bootargs=$3
 shift 3
-nosecram= fwnodes=1
+nosecram= fwnodes=1 scmi=
 for o in "$@"; do
 	case $o in
 	--no-secram) nosecram=$o ;;
 	--no-firmware-nodes) fwnodes= ;;
+	--scmi-optee) scmi=$o ;;
 	*) die "mkdtb.sh: unknown option $o" ;;
 	esac
 done
@@ -36,6 +40,16 @@ end=$(printf '0x%x' $((INITRD_ADDR + size)))
 # drop QEMU's (empty) /chosen, then append ours
 awk '/^\tchosen \{/{skip=1} skip&&/^\t};/{skip=0; next} !skip' "$tmp/q.dts" |
 	sed '$d' >"$tmp/x.dts"
+scmi_node=
+if [ -n "$scmi" ]; then
+	scmi_node='
+		scmi {
+			compatible = "linaro,scmi-optee";
+			linaro,optee-channel-id = <0>;
+			#address-cells = <1>;
+			#size-cells = <0>;
+		};'
+fi
 if [ -n "$fwnodes" ]; then
 	cat >>"$tmp/x.dts" <<DTS
 	psci {
@@ -47,7 +61,14 @@ if [ -n "$fwnodes" ]; then
 		optee {
 			compatible = "linaro,optee-tz";
 			method = "smc";
-		};
+		};$scmi_node
+	};
+
+DTS
+elif [ -n "$scmi" ]; then
+	# OP-TEE adds /firmware/optee beside it
+	cat >>"$tmp/x.dts" <<DTS
+	firmware {$scmi_node
 	};
 
 DTS

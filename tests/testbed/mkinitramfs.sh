@@ -103,6 +103,8 @@ if [ -x "$FWOUT/client/teeshm-client" ]; then
 	copy_needed "$root/usr/bin/teeshm-client"
 fi
 [ -e "$root/lib/libteec.so.1" ] || cp -L "$(find_lib libteec.so.1)" "$root/lib/"
+# static: the trusted keys user (kernel/AUDIT-7.3.md)
+[ -x "$FWOUT/client/trusted-key" ] && cp "$FWOUT/client/trusted-key" "$root/usr/bin/"
 
 # the tool (static) if built
 if [ -x "$TOP/build/arm64/teeshm-trace" ]; then

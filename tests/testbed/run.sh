@@ -4,7 +4,8 @@
 # Boot the testbed (stock Debian arm64 kernel on the secure world that
 # TESTBED_SW selects: optee, the default, optee-ffa or emu) with one
 # scenario; the kernel console goes to DIR/console.log, the secure
-# world's UART to DIR/secure.log.  Exit status: QEMU's (0 = the
+# world's UART to DIR/secure.log.  TESTBED_DTB_OPTS: more mkdtb.sh
+# options (--scmi-optee).  Exit status: QEMU's (0 = the
 # guest powered off through PSCI), 124 on timeout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,11 +33,11 @@ if [ "$TESTBED_SW" != emu ]; then
 	# DTB that QEMU places at the start of RAM; BL31 enters the Image
 	# with x0 = it
 	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" \
-		--no-firmware-nodes $DTB_OPTS
+		--no-firmware-nodes $DTB_OPTS ${TESTBED_DTB_OPTS:-}
 	swargs=(-bios "$fw" -dtb "$dir/guest.dtb")
 else
 	# the emulated firmware enters the Image with x0 = 0x4f000000
-	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" $DTB_OPTS
+	"$(dirname "$0")/mkdtb.sh" "$dir/guest.dtb" "$img/initrd.cpio" "$bootargs" $DTB_OPTS ${TESTBED_DTB_OPTS:-}
 	swargs=(-semihosting -bios "$fw"
 		-device loader,file="$dir/guest.dtb",addr=0x4f000000,force-raw=on)
 fi

@@ -61,6 +61,20 @@ OPTEE_FLAGS=(
 	CFG_SHM_REG_LOG=y CFG_TEESHM_TEST_PTA=y
 	CFG_TEE_CORE_LOG_LEVEL=2 CFG_WERROR=y
 )
+# issue 18, the TEE client audit (kernel/AUDIT-7.3.md): the secure
+# counterparts of in-tree Linux TEE clients.  The RTC PTA (rtc-optee) on a
+# test-only RTC (patches/optee_os/0005: QEMU virt has no secure RTC), the
+# SCMI PTA (the SCMI OP-TEE transport) on a test-only SCMI server (0006:
+# one channel, base protocol only), and the trusted keys early TA
+# (trusted_tee).  Linux only binds to them when such a client is loaded
+# (the SCMI transport also needs a DT node: mkdtb.sh --scmi-optee): the
+# testbed's other scenarios load none.
+OPTEE_FLAGS+=(
+	CFG_DRIVERS_RTC=y CFG_RTC_PTA=y CFG_TEST_RTC=y
+	CFG_SCMI_MSG_DRIVERS=y CFG_SCMI_MSG_SHM_MSG=y CFG_SCMI_PTA=y
+	CFG_TEST_SCMI_SERVER=y
+	CFG_IN_TREE_EARLY_TAS=trusted_keys/f04a0fe7-1f5d-4b9b-abf7-619b85b4ce8c
+)
 TFA_FLAGS=(
 	PLAT=qemu QEMU_USE_GIC_DRIVER=QEMU_GICV2 SPD=opteed
 	BL32_RAM_LOCATION=tdram CROSS_COMPILE=aarch64-linux-gnu-

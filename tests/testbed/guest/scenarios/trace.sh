@@ -23,6 +23,9 @@ for w in $(cat /proc/cmdline); do
 	# a process (tee-supplicant) holds /dev/teepriv0 at the kexec (1),
 	# or until just before it (stop)
 	teeshm.supplicant=*) supplicant=${w#*=} ;;
+	# more TEE clients to load after optee-rng (kernel/AUDIT-7.3.md):
+	# comma-separated module names, from /modules (MODDIR builds)
+	teeshm.clients=*) clients=$(echo "${w#*=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -66,6 +69,29 @@ check optee-loaded $? ""
 load_mod optee-rng
 check optee-rng-loaded $? ""
 dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c >/dev/null
+for m in ${clients:-}; do
+	load_mod "$m"
+	check "client-loaded-$m" $? ""
+	# bound: its TEE bus driver has a device (the secure side answered
+	# the probe)
+	n=$(ls -d /sys/module/"$(echo "$m" | tr - _)"/drivers/tee:*/optee-ta-* 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ]
+	check "client-bound-$m" $? "$n"
+done
+# what the clients serve (rtc-optee: an RTC read through the secure world;
+# the SCMI OP-TEE transport: the SCMI core's probe over it)
+if [ -n "${clients:-}" ]; then
+	for r in /sys/class/rtc/rtc*; do
+		[ -e "$r/name" ] && echo "TBX rtc $(basename "$r") $(cat "$r/name") $(cat "$r/date" "$r/time" 2>&1 | tr '\n' ' ')"
+	done
+	dmesg | grep -i "scmi" | sed 's/^/TBX /'
+	# trusted keys (TEE source): seal a new key, unseal its blob; each
+	# call registers the key or blob and unregisters it before returning
+	if loaded trusted && [ -x /usr/bin/trusted-key ]; then
+		trusted-key 32 >/tmp/tk.out 2>&1
+		check trusted-key $? "$(tr ' ' '_' </tmp/tk.out)"
+	fi
+fi
 if [ -n "${supplicant:-}" ]; then
 	# tee-supplicant opens the supplicant's device and keeps it open
 	# through the kexec (on FF-A, 7.3's shutdown path waits for it);
