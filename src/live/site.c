@@ -12,13 +12,17 @@
 #include "site.h"
 #include "teeshm_event.h"
 
-/* Frames of the TEE core itself are not the allocation site. */
+/*
+ * Frames of the TEE core itself are not the allocation site, nor is a BPF
+ * trampoline (a traced function called from a traced function: fentry
+ * sees the trampoline as its caller).
+ */
 static bool tee_internal(const char *name)
 {
 	static const char *const prefixes[] = {
 		"tee_shm_", "shm_alloc_helper", "register_shm_helper",
 		"optee_pool_op", "pool_op_", "optee_shm_", "optee_ffa_shm_",
-		"__tee_shm", "tee_dyn_shm",
+		"__tee_shm", "tee_dyn_shm", "bpf_trampoline_",
 	};
 	size_t i;
 
