@@ -75,6 +75,7 @@ struct tally {
 	struct teedev_scan dev;	/* the TEE devices' holders */
 	int dev_err;		/* -errno: the holders are unknown */
 	int nhang;		/* holders a kexec would wait for, not allowed */
+	int nreclaim;		/* registered, unregistered by kexec's shutdown */
 	const char *verdict;	/* check */
 	uint64_t now;		/* boot-clock ns of the reading: ages */
 };
@@ -178,10 +179,10 @@ static void count(struct tally *n, const struct live_table *t,
 		  const struct kenv *env, const struct report_opts *o)
 {
 	const struct tsp_config *pol = &o->pol;
-
 	int i;
 
 	memset(n, 0, sizeof(*n));
+	n->dev_err = teedev_scan(&n->dev, "");
 	for (i = 0; i < t->n; i++) {
 		const struct live_row *r = &t->rows[i];
 
@@ -192,14 +193,20 @@ static void count(struct tally *n, const struct live_table *t,
 		n->bytes += r->v.size;
 		if (tse_flags_decode(r->v.flags, env->flags_gen) & TSE_F_PRIV)
 			n->npriv++;
-		if (!tsp_allowed(pol, r->caller, r->v.comm))
+		/*
+		 * Where kexec's shutdown path removes the TEE device (FF-A,
+		 * 7.x), it unregisters every buffer still owned: only an
+		 * orphan (nothing owns it) is left
+		 */
+		if (n->dev.unreg_at_kexec && !r->v.orphaned)
+			n->nreclaim++;
+		else if (!tsp_allowed(pol, r->caller, r->v.comm))
 			n->nblock++;
 	}
 	n->lost = t->counters[TEESHM_CNT_LOST];
 	n->full = t->counters[TEESHM_CNT_LIVE_FULL];
 	n->stale = t->counters[TEESHM_CNT_STALE];
 	n->missed = t->probe_misses;
-	n->dev_err = teedev_scan(&n->dev, "");
 	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
 		    i < TEEDEV_MAX_HOLDERS; i++)
 		if (holder_counts(o, &n->dev.h[i]))
@@ -245,6 +252,7 @@ static void json_holders(struct jw *w, const struct tally *n)
 	jw_kbool(w, "kexec_hangs", teedev_kexec_hangs(&n->dev));
 	/* those that count: not allowed, not killed by systemd first */
 	jw_ku64(w, "kexec_hang_holders", n->nhang);
+	jw_ku64(w, "unregistered_by_kexec", n->nreclaim);
 	if (n->dev_err)
 		jw_kstr(w, "tee_holders_error", strerror(-n->dev_err));
 	jw_key(w, "tee_holders");
@@ -270,7 +278,7 @@ static void json_head(struct jw *w, const struct report_opts *o,
 	if (o->check) {
 		jw_kstr(w, "verdict", n->verdict);
 		jw_kstr(w, "policy", policy_name(&o->pol));
-		jw_ku64(w, "allowed", n->nreg - n->nblock);
+		jw_ku64(w, "allowed", n->nreg - n->nreclaim - n->nblock);
 	}
 	jw_ku64(w, "registered", n->nreg);
 	jw_ku64(w, "registered_bytes", n->bytes);
@@ -391,15 +399,17 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 		       n->nreg, plural(n->nreg));
 	else if (o->check)
 		printf("%s%s%d buffer%s (%" PRIu64 " bytes) registered with the "
-		       "secure world%s%s%s\n",
+		       "secure world%s%s%s%s\n",
 		       /* a hang alone: the line below has the verdict */
 		       n->nhang && !n->nblock ? "" : n->verdict,
 		       n->nhang && !n->nblock ? "" : ": ", n->nreg,
 		       plural(n->nreg), n->bytes,
+		       n->nreclaim ? ", unregistered by kexec's shutdown path "
+				     "(arm-ffa removes optee) but orphans" : "",
 		       n->npriv ? ", driver-private (PRIV) among them" : "",
 		       n->norphan ? ", orphaned ones (released while "
 				    "registered) among them" : "",
-		       n->nreg > n->nblock ? " (some allowed by policy)" : "");
+		       n->nreg - n->nreclaim > n->nblock ? " (some allowed by policy)" : "");
 	else
 		printf("%d registered, %" PRIu64 " bytes; %d tracked\n",
 		       n->nreg, n->bytes, t->n - n->norphan);
