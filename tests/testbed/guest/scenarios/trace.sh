@@ -132,7 +132,8 @@ if [ -n "${supplicant:-}" ]; then
 			i=$((i + 1))
 		done
 		$T check --json >/tmp/hold.json
-		grep -q '"kexec_hangs":false,"kexec_hang_holders":0,"tee_holders":\[\]' /tmp/hold.json
+		grep -q '"kexec_hangs":false,"kexec_hang_holders":0,' /tmp/hold.json &&
+			grep -q '"tee_holders":\[\]' /tmp/hold.json
 		check check-released $? "$(grep -o '"kexec_hangs":[a-z]*' /tmp/hold.json | tr -d '"')"
 	fi
 fi
