@@ -156,10 +156,21 @@ static void test_ffa_holders(void **state)
 	assert_null(holder(&s, 1));
 }
 
+/* The same holders, and nothing that waits for them at kexec. */
+static void scan_no_hang(bool ffa)
+{
+	struct teedev_scan s;
+
+	assert_int_equal(teedev_scan(&s, root), 0);
+	assert_int_equal(s.ffa, ffa);
+	assert_false(s.unreg_at_kexec);
+	assert_int_equal(s.nholders, 3);
+	assert_false(teedev_kexec_hangs(&s));
+}
+
 /* 6.12's FF-A core is no platform driver: nothing waits at kexec */
 static void test_ffa_no_platform_shutdown(void **state)
 {
-	struct teedev_scan s;
 	char p[256];
 
 	(void)state;
@@ -168,29 +179,20 @@ static void test_ffa_no_platform_shutdown(void **state)
 	assert_int_equal(unlink(p), 0);
 	*strrchr(p, '/') = '\0';
 	assert_int_equal(rmdir(p), 0);
-	assert_int_equal(teedev_scan(&s, root), 0);
-	assert_true(s.ffa);
-	assert_false(s.unreg_at_kexec);
-	assert_int_equal(s.nholders, 3);
-	assert_false(teedev_kexec_hangs(&s));
+	scan_no_hang(true);
 	put("sys/bus/platform/drivers/arm-ffa/.keep", "", 0);
 }
 
 /* SMC ABI: optee is a platform driver; nothing bound on the FF-A bus */
 static void test_smc(void **state)
 {
-	struct teedev_scan s;
 	char p[256];
 
 	(void)state;
 	snprintf(p, sizeof(p), "%s/sys/bus/arm_ffa/drivers/optee/arm-ffa-1",
 		 root);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(teedev_scan(&s, root), 0);
-	assert_false(s.ffa);
-	assert_false(s.unreg_at_kexec);
-	assert_int_equal(s.nholders, 3);
-	assert_false(teedev_kexec_hangs(&s));
+	scan_no_hang(false);
 }
 
 /* No TEE device: nothing to hold; no /proc: an error, not "none" */
