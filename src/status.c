@@ -404,8 +404,8 @@ static void print_summary(const struct report_opts *o, const struct tally *n,
 		       n->nhang && !n->nblock ? "" : n->verdict,
 		       n->nhang && !n->nblock ? "" : ": ", n->nreg,
 		       plural(n->nreg), n->bytes,
-		       n->nreclaim ? ", unregistered by kexec's shutdown path "
-				     "(arm-ffa removes optee) but orphans" : "",
+		       n->nreclaim ? ", which kexec's shutdown path unregisters "
+				     "(arm-ffa removes optee; not orphans)" : "",
 		       n->npriv ? ", driver-private (PRIV) among them" : "",
 		       n->norphan ? ", orphaned ones (released while "
 				    "registered) among them" : "",
