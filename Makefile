@@ -195,13 +195,14 @@ kernel-check:
 # The kexec truth check: KEXECS kexecs per subject, on 6.1 and 5.10, on
 # real OP-TEE (TESTBED_SW=emu: the emulated secure world); make test runs 3.
 # kexec-matrix-full: 10 kexecs per subject on every kernel (5.10, 6.1, 6.12,
-# 7.3), and 7.3 on the FF-A secure world (7.3-ffa): the README's figures.
+# 7.3), 7.3 on the FF-A secure world (7.3-ffa) and 7.3's other TEE clients
+# (7.3-clients, kernel/AUDIT-7.3.md): the README's figures.
 KEXECS ?= 10
 kexec-matrix: testbed
 	@tests/run-group.sh kexec-matrix tests/testbed/kexec-matrix.sh $(KEXECS)
 
 kexec-matrix-full: testbed
-	@TESTBED_KERNELS="6.1 5.10 6.12 7.3 7.3-ffa" tests/run-group.sh kexec-matrix-full \
+	@TESTBED_KERNELS="6.1 5.10 6.12 7.3 7.3-ffa 7.3-clients" tests/run-group.sh kexec-matrix-full \
 		tests/testbed/kexec-matrix.sh 10
 
 TEST_KEXECS ?= 3
