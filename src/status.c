@@ -207,12 +207,13 @@ static void count(struct tally *n, const struct live_table *t,
 	n->full = t->counters[TEESHM_CNT_LIVE_FULL];
 	n->stale = t->counters[TEESHM_CNT_STALE];
 	n->missed = t->probe_misses;
-	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
-		    i < TEEDEV_MAX_HOLDERS; i++)
-		if (holder_counts(o, &n->dev.h[i]))
-			n->nhang++;
-	if (n->dev.nholders > TEEDEV_MAX_HOLDERS && teedev_kexec_hangs(&n->dev))
-		n->nhang += n->dev.nholders - TEEDEV_MAX_HOLDERS;
+	if (teedev_kexec_hangs(&n->dev)) {
+		for (i = 0; i < n->dev.nholders && i < TEEDEV_MAX_HOLDERS; i++)
+			n->nhang += holder_counts(o, &n->dev.h[i]);
+		/* holders beyond those kept: nothing says they may stay */
+		if (n->dev.nholders > TEEDEV_MAX_HOLDERS)
+			n->nhang += n->dev.nholders - TEEDEV_MAX_HOLDERS;
+	}
 	/*
 	 * A buffer the live table had no room for is unknown, and so is one
 	 * whose probe the kernel missed: no clean verdict can be given then
