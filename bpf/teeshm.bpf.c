@@ -375,7 +375,7 @@ static __always_inline void orphan(u64 shm, struct teeshm_live *l)
 static __always_inline s32 stack_id(void *ctx, bool tramp);
 
 static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
-					u8 api_hint)
+					u8 api_hint, bool at_reg)
 {
 	struct alloc_call *ac;
 	struct teeshm_live l = {}, *lp;
@@ -417,6 +417,9 @@ static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
 	known = shm_details(shm, ac, &l.size, &l.flags);
 	if (ac) {
 		ac->shm = shm;
+		/* from a trampoline: the stack of a registered buffer only */
+		if (at_reg && ac->stack_id < 0)
+			ac->stack_id = stack_id(ctx, tramp);
 		l.stack_id = ac->stack_id;
 		l.api = ac->api;
 		l.caller_ip = ac->caller_ip;
@@ -488,6 +491,12 @@ static __always_inline u32 tramp_skip(void *ctx, u64 *caller)
 	return 0;
 }
 
+/*
+ * Frames above the traced function in a trampoline program: the same for
+ * every program of this kernel, found once (0: not yet).
+ */
+__u32 tramp_frames;
+
 static __always_inline s32 stack_id(void *ctx, bool tramp)
 {
 	u64 caller;
@@ -495,7 +504,12 @@ static __always_inline s32 stack_id(void *ctx, bool tramp)
 
 	if (!tramp)
 		return bpf_get_stackid(ctx, &stacks, 0);
-	skip = tramp_skip(ctx, &caller);
+	skip = tramp_frames;
+	if (!skip) {
+		skip = tramp_skip(ctx, &caller);
+		if (skip)
+			tramp_frames = skip;
+	}
 	return bpf_get_stackid(ctx, &stacks, skip & BPF_F_SKIP_FIELD_MASK);
 }
 
@@ -518,10 +532,13 @@ static __always_inline int alloc_enter(void *ctx, bool tramp, u8 api, u64 tctx,
 	 * traced function's.
 	 */
 	if (tramp) {
-		u32 skip = tramp_skip(ctx, &ac.caller_ip);
-
-		ac.stack_id = bpf_get_stackid(ctx, &stacks,
-					      skip & BPF_F_SKIP_FIELD_MASK);
+		/*
+		 * From a trampoline the caller costs a stack walk: the stack
+		 * is taken only if the buffer is registered (track_alloc),
+		 * where the site is found in it.  Most allocations are
+		 * optee.ko's own message buffers, never registered.
+		 */
+		ac.stack_id = -1;
 	} else {
 		ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		ac.caller_ip = entry_ret_ip(ctx);
@@ -564,7 +581,7 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 	} else if (ret) {
 		struct teeshm_live *l;
 
-		track_alloc(ctx, tramp, ret, ac->api);
+		track_alloc(ctx, tramp, ret, ac->api, false);
 		/* in a kretprobe the pc is the real return address */
 		l = bpf_map_lookup_elem(&live, &ret);
 		if (!tramp && l && !l->caller_ip)
@@ -685,10 +702,12 @@ static __always_inline int reg_enter(void *ctx, bool tramp, void *tctx,
 	struct shm_call c = { .shm = shm, .tctx = (u64)tctx, .api = api,
 			      .pages = pages };
 
-	track_alloc(ctx, tramp, shm, TEESHM_API_NONE);
+	track_alloc(ctx, tramp, shm, TEESHM_API_NONE, true);
 	reg_call_set(tid(), &c);
 	return 0;
 }
+
+static __always_inline int release_done(u64 shm, u8 api);
 
 static __always_inline int reg_exit(s32 ret, bool reg)
 {
@@ -697,7 +716,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	struct shm_call *c;
 	u32 t = tid();
 	u64 shm, pages, tctx;
-	u8 api;
+	u8 api, releasing;
 
 	c = bpf_map_lookup_elem(&reg_calls, &t);
 	if (!c || !c->active)
@@ -709,6 +728,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	c->active = 0;
 
 	l = bpf_map_lookup_elem(&live, &shm);
+	releasing = !reg && l && l->releasing;
 	if (reg) {
 		cnt_add(ret ? TEESHM_CNT_REG_FAILED : TEESHM_CNT_REGISTERS, 1);
 		if (!ret && l) {
@@ -736,19 +756,22 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 		}
 	}
 	e = ev_new(reg ? TEESHM_EV_REGISTER : TEESHM_EV_UNREGISTER, api, shm);
-	if (!e)
-		return 0;
-	e->ret = ret;
-	e->cookie = shm;
-	e->ctx = tctx;
-	if (l) {
-		e->size = l->size;
-		e->flags = l->flags;
-		if (l->cookie)
-			e->cookie = l->cookie;
-		e->flags_known = 1;
+	if (e) {
+		e->ret = ret;
+		e->cookie = shm;
+		e->ctx = tctx;
+		if (l) {
+			e->size = l->size;
+			e->flags = l->flags;
+			if (l->cookie)
+				e->cookie = l->cookie;
+			e->flags_known = 1;
+		}
+		ev_send(e);
 	}
-	ev_send(e);
+	/* the release's unregistration (see f_shm_put_enter): done now */
+	if (releasing)
+		release_done(shm, TEESHM_API_SHM_RELEASE);
 	return 0;
 }
 
@@ -1086,16 +1109,31 @@ int BPF_PROG(f_ffa_unreg_exit, void *tctx, void *shm, int ret)
 	return reg_exit(ret, false);
 }
 
+/*
+ * From a trampoline, no return program: a buffer is put about ten times
+ * per TEE call (every parameter reference), and a return program would
+ * run for each.  Only the put of the last reference matters: an
+ * unregistered buffer is released there and then; a registered one is
+ * released by the unregistration that put does (tee_shm_release() ->
+ * the pool's free or the driver's shm_unregister), at its return
+ * (reg_exit): unregistered, or kept as an orphan if that failed.
+ */
 SEC("fentry/tee_shm_put")
-int BPF_PROG(f_shm_put_enter, void *shm)
+int BPF_PROG(f_shm_put_enter, struct tee_shm___teeshm *shm)
 {
-	return put_enter(shm);
-}
+	struct teeshm_live *l;
+	u64 key = (u64)shm;
 
-SEC("fexit/tee_shm_put")
-int BPF_PROG(f_shm_put_exit, void *shm)
-{
-	return put_pop();
+	if (!shm || BPF_CORE_READ(shm, refcount.refs.counter) != 1)
+		return 0;
+	l = bpf_map_lookup_elem(&live, &key);
+	if (!l)
+		return 0;
+	if (l->state == TEESHM_LIVE_REGISTERED) {
+		l->releasing = 1;
+		return 0;
+	}
+	return release_done(key, TEESHM_API_SHM_RELEASE);
 }
 
 /* --------------------------------------------------------------- kexec */

@@ -135,7 +135,7 @@ struct teeshm_live {
 	teeshm_u8 state;	/* enum teeshm_live_state */
 	teeshm_u8 api;
 	teeshm_u8 orphaned;	/* released while registered (see above) */
-	teeshm_u8 pad;
+	teeshm_u8 releasing;	/* its last reference is being put (fentry) */
 	char comm[TEESHM_COMM_LEN];
 };
 

@@ -167,6 +167,19 @@ int loader_open(struct loader *l, const struct kenv *env,
 	return 0;
 }
 
+/* Does a return program load for fn (t: its target name)? */
+static bool loads_ret(const struct loader *l, const struct kenv *env,
+		      const char *t)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (bpf_program__autoload(p) && is_ret(p) &&
+		    !strcmp(kenv_fn_target(env, prog_fn(p)), t))
+			return true;
+	return false;
+}
+
 const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 			     const char *fn)
 {
@@ -178,8 +191,9 @@ const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 		if (!bpf_program__autoload(p) ||
 		    strcmp(kenv_fn_target(env, prog_fn(p)), t))
 			continue;
+		/* tee_shm_put has no fexit (see f_shm_put_enter) */
 		if (is_tramp(p))
-			return "fentry/fexit";
+			return loads_ret(l, env, t) ? "fentry/fexit" : "fentry";
 		if (kenv_deferred(env, t))
 			return "kprobe (tracefs event, armed when its module "
 			       "loads)";
