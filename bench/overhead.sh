@@ -24,7 +24,7 @@ make -s -C tests/testbed demo KERNEL=6.1 >/dev/null
 GUEST_DIR=$TOP/bench/guest EXTRA_PKGS=bpftrace tests/testbed/systemd/mkimage.sh "$img"
 dir=$img/run
 TESTBED_IMG=$img TESTBED_MEM=3G TESTBED_INITRD_ADDR=0x80000000 \
-	tests/testbed/run.sh bench --timeout 3600 --out "$dir" \
+	tests/testbed/run.sh bench --timeout 7200 --out "$dir" \
 	--append "teeshm.loops=$loops teeshm.reps=$reps $quick"
 python3 - "$dir/console.log" "$loops" <<'PY'
 import re, statistics, sys

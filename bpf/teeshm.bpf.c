@@ -375,16 +375,18 @@ static __always_inline void orphan(u64 shm, struct teeshm_live *l)
 static __always_inline s32 stack_id(void *ctx, bool tramp);
 
 static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
-					u8 api_hint, bool at_reg)
+					u8 api_hint, struct alloc_call *ac,
+					bool at_reg)
 {
-	struct alloc_call *ac;
 	struct teeshm_live l = {}, *lp;
 	struct teeshm_event *e;
 	u32 t = tid();
 	u8 known;
 
 	lp = bpf_map_lookup_elem(&live, &shm);
-	ac = bpf_map_lookup_elem(&alloc_calls, &t);
+	/* at registration: this thread's allocation call, if any */
+	if (at_reg)
+		ac = bpf_map_lookup_elem(&alloc_calls, &t);
 	if (ac && !ac->active)
 		ac = NULL;
 	if (lp) {
@@ -581,10 +583,10 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 	} else if (ret) {
 		struct teeshm_live *l;
 
-		track_alloc(ctx, tramp, ret, ac->api, false);
+		track_alloc(ctx, tramp, ret, ac->api, ac, false);
 		/* in a kretprobe the pc is the real return address */
-		l = bpf_map_lookup_elem(&live, &ret);
-		if (!tramp && l && !l->caller_ip)
+		l = tramp ? NULL : bpf_map_lookup_elem(&live, &ret);
+		if (l && !l->caller_ip)
 			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
 	ac->active = 0;
@@ -702,7 +704,7 @@ static __always_inline int reg_enter(void *ctx, bool tramp, void *tctx,
 	struct shm_call c = { .shm = shm, .tctx = (u64)tctx, .api = api,
 			      .pages = pages };
 
-	track_alloc(ctx, tramp, shm, TEESHM_API_NONE, true);
+	track_alloc(ctx, tramp, shm, TEESHM_API_NONE, NULL, true);
 	reg_call_set(tid(), &c);
 	return 0;
 }
@@ -1124,7 +1126,8 @@ int BPF_PROG(f_shm_put_enter, struct tee_shm___teeshm *shm)
 	struct teeshm_live *l;
 	u64 key = (u64)shm;
 
-	if (!shm || BPF_CORE_READ(shm, refcount.refs.counter) != 1)
+	/* a direct load: the argument is typed (BTF), no probe read */
+	if (!shm || shm->refcount.refs.counter != 1)
 		return 0;
 	l = bpf_map_lookup_elem(&live, &key);
 	if (!l)

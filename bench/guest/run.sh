@@ -42,6 +42,10 @@ wait_for() {	# FILE PATTERN [TENTHS]
 # (what the probes add to it, without the other guest threads' time)
 run_loop() {
 	local s e out
+	# let the previous mode's teardown finish first: freeing its maps
+	# and trampolines runs in RCU callbacks, in softirqs charged to
+	# whichever thread they interrupt (the next loop read 6 % slower)
+	sleep 3
 	s=$(now)
 	out=$(teeshm-client --cpu --loops "$LOOPS" --size 4096 2>&1) || echo "TBB error client"
 	e=$(now)
@@ -72,7 +76,7 @@ kretprobe:tee_shm_put { delete(@put[tid]); }
 BT_FENTRY='
 fexit:tee:tee_shm_alloc_user_buf, fexit:tee:tee_shm_alloc_kernel_buf,
 fexit:tee:tee_shm_alloc_priv_buf { @live[retval] = args.size; }
-fexit:tee:tee_shm_register_user_buf,
+fexit:tee:tee_shm_register_user_buf { @live[retval] = args.length; }
 fexit:tee:tee_shm_register_kernel_buf { @live[retval] = args.length; }
 fexit:optee:optee_shm_register { if (retval == 0) { @registered[args.shm] = 1; } }
 fentry:optee:optee_shm_unregister { delete(@registered[args.shm]); }
@@ -184,11 +188,12 @@ bpftrace_mode() {	# NAME SCRIPT REP
 	s=$(now)
 	bpftrace -e "$2" >/dev/null 2>/tmp/bt.err &
 	p=$!
-	wait_for /tmp/bt.err Attaching 6000
+	wait_for /tmp/bt.err 'Attaching\|ERROR' 6000
 	sleep 1	# "Attaching N probes..." comes before the last attach
 	echo "TBB attach mode=$1 rep=$3 ns=$(($(now) - s))"
 	grep -q "^ERROR" /tmp/bt.err && echo "TBB error $1: $(grep -m1 ^ERROR /tmp/bt.err)"
-	grep -q Attaching /tmp/bt.err || echo "TBB error $1 rep=$3: bpftrace never attached"
+	grep -q Attaching /tmp/bt.err ||
+		echo "TBB error $1 rep=$3: bpftrace never attached: $(tail -c 300 /tmp/bt.err | tr '\n' ' ')"
 	echo "TBB time mode=$1 rep=$3 ns=$(run_loop)"
 	kill -INT $p
 	wait $p

@@ -44,8 +44,8 @@
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
 # twice: with the external BTF for tee.ko, and without (teeshm.btf=none).
 # On trixie's 6.12 and trixie-backports' 7.3 (the CI budget): 4 only, with
-# 2 kexecs (make kexec-matrix-full runs 10 on every kernel), 13 on 6.12 and
-# 14 on 7.3.
+# 2 kexecs (make kexec-matrix-full runs 10 on every kernel), 13 and 9 on
+# 6.12 and 14 on 7.3.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
@@ -132,6 +132,15 @@ for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
 			# (not `verify.py live` here: under a loaded host the
 			# client's hold can end between status and OP-TEE's dump;
 			# scenario 3 compares the live table on 6.1 and 5.10)
+			# 9 under fentry: a release is seen at its put's entry
+			# and its unregistration's return, with no return
+			# program on tee_shm_put: the BUSY one is kept
+			if [ -n "$busy_fw" ]; then
+				TESTBED_SW=emu SW_NAME="emulated, UNREG_BUSY=1" \
+				TESTBED_FW=$busy_fw \
+				VERIFY_ARGS="--kexecs 1 --expect-orphan --expect some" \
+					scenario orphan kexec trace --kexecs 1
+			fi
 		fi
 		if [ "$kern" = 7.3 ]; then
 			# 14: FF-A (the kexec report == OP-TEE's list, 10
