@@ -1183,6 +1183,14 @@ static __always_inline void snap_emit(u64 shm, struct teeshm_live *l)
 				   id, l->pid, (void *)l->caller_ip);
 		if (l->orphaned)
 			bpf_printk("teeshm-trace: kexec-orphan id=%s", id);
+		/*
+		 * FF-A: the global handle the secure world logs the share
+		 * under (not an address; under the SMC ABI the cookie is the
+		 * shm's address, which is never printed).
+		 */
+		if (l->cookie && l->cookie != shm)
+			bpf_printk("teeshm-trace: kexec-handle id=%s handle=0x%llx",
+				   id, l->cookie);
 	}
 }
 

@@ -56,6 +56,13 @@ static void print_json(const struct kx_report *r, const char *source)
 			jw_kstr(&w, "site", e->site);
 		if (e->orphaned)
 			jw_kbool(&w, "orphaned", true);
+		if (e->handle) {
+			char h[19];
+
+			/* hex, as the secure world logs it */
+			snprintf(h, sizeof(h), "0x%" PRIx64, e->handle);
+			jw_kstr(&w, "ffa_handle", h);
+		}
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -70,11 +77,15 @@ static void print_human(const struct kx_report *r)
 	printf("previous kernel's %s: %zu buffer%s registered with the secure "
 	       "world%s\n", r->kind, r->n, r->n == 1 ? "" : "s",
 	       r->complete ? "" : " (report cut short)");
-	for (i = 0; i < r->n; i++)
-		printf("  id %s %8" PRIu64 " bytes  flags 0x%x  %s%s\n",
+	for (i = 0; i < r->n; i++) {
+		printf("  id %s %8" PRIu64 " bytes  flags 0x%x  %s%s",
 		       r->v[i].id, r->v[i].size, r->v[i].flags,
 		       r->v[i].site[0] ? r->v[i].site : "",
 		       r->v[i].orphaned ? " (released while registered)" : "");
+		if (r->v[i].handle)
+			printf("  FF-A handle 0x%" PRIx64, r->v[i].handle);
+		putchar('\n');
+	}
 	if (r->lost)
 		printf("warning: %" PRIu64 " events were lost before the "
 		       "kexec\n", r->lost);

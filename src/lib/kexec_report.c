@@ -46,7 +46,7 @@ static struct kx_entry *kx_add(struct kx_report *r)
 static int kx_line(struct kx_report *r, const char *p)
 {
 	char id[17], kind[8], site[128];
-	unsigned long long size, lost;
+	unsigned long long size, lost, handle;
 	unsigned int flags, reg, pid;
 	struct kx_entry *e;
 
@@ -74,6 +74,11 @@ static int kx_line(struct kx_report *r, const char *p)
 			e->pid = pid;
 			snprintf(e->site, sizeof(e->site), "%s", site);
 		}
+	} else if (sscanf(p, "handle id=%16[0-9a-f] handle=0x%llx", id,
+			  &handle) == 2) {
+		e = kx_find(r, id);
+		if (e)
+			e->handle = handle;
 	} else if (sscanf(p, "orphan id=%16[0-9a-f]", id) == 1) {
 		e = kx_find(r, id);
 		if (e)

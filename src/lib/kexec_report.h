@@ -20,6 +20,7 @@ struct kx_entry {
 	uint32_t flags;		/* raw TEE_SHM_* bits of that kernel */
 	int32_t pid;		/* -1 if no site line */
 	bool orphaned;		/* released while registered */
+	uint64_t handle;	/* FF-A global handle, 0 if none */
 	char site[128];		/* "" if no site line */
 };
 

@@ -88,6 +88,11 @@ expect "last-kexec: orphan in the table" 1 "id 000000009f3a1b2c .*\(released whi
 # zeros), and as 5.10-era reports printed them (unpadded, above): both read
 expect "last-kexec: padded ids" 1 '"registered":\[\{"id":"0661a1821979aa85","size":4096,"raw_flags":5,"pid":119,"site":"optee_get_msg_arg\+0x1b0/0x240 \[optee\]"\},\{"id":"dc1f293cec587625"' \
 	"$bin" last-kexec --json --file "$fx/console-padded.log"
+# FF-A: the share's global handle, as OP-TEE logs it
+expect "last-kexec --json: FF-A handle" 1 '"id":"2f4c1a9e07b3d516","size":8192,"raw_flags":5,"pid":1,"site":"optee_rng_probe\+0x98/0x1d0 \[optee_rng\]","ffa_handle":"0x8000000000000002"\}' \
+	"$bin" last-kexec --json --file "$fx/console-ffa.log"
+expect "last-kexec: FF-A handle in the table" 1 "id 2f4c1a9e07b3d516 .*FF-A handle 0x8000000000000002$" \
+	"$bin" last-kexec --file "$fx/console-ffa.log"
 expect "last-kexec: the last report wins" 0 "crash: 0 buffers" \
 	"$bin" last-kexec --file "$fx/console-clean.log"
 expect "last-kexec: no report" 2 "no kexec report in .*console-none.log" \
