@@ -23,6 +23,10 @@ endif
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
+# A user's PATH on Debian has no sbin: the checks call modinfo, modprobe,
+# depmod from there (as root they were found; as a sudo user they were not)
+export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+
 HOSTARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 ARCH ?= $(HOSTARCH)
 

@@ -1124,11 +1124,16 @@ SEC("fentry/tee_shm_put")
 int BPF_PROG(f_shm_put_enter, struct tee_shm___teeshm *shm)
 {
 	struct teeshm_live *l;
-	u64 key = (u64)shm;
+	u64 key = 0;
 
 	/* a direct load: the argument is typed (BTF), no probe read */
 	if (!shm || shm->refcount.refs.counter != 1)
 		return 0;
+	/*
+	 * The address as a number: the verifier keeps shm a pointer through
+	 * casts, and an orphan's key (the address | 1) is arithmetic on it.
+	 */
+	bpf_get_func_arg(ctx, 0, &key);
 	l = bpf_map_lookup_elem(&live, &key);
 	if (!l)
 		return 0;
