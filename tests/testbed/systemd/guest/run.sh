@@ -17,8 +17,8 @@ for w in $(cat /proc/cmdline); do
 	teeshm.holder=*) holder=${w#*=} ;;
 	esac
 done
-holds_teepriv0() {	# PID: it has /dev/teepriv0 open
-	ls -l "/proc/$1/fd" 2>/dev/null | grep -q /dev/teepriv0
+holds() {	# PID DEV: it has /dev/DEV open
+	ls -l "/proc/$1/fd" 2>/dev/null | grep -q "/dev/$2\$"
 }
 check() {	# NAME RESULT(0=pass) DETAIL
 	if [ "$2" -eq 0 ]; then r=PASS; else r=FAIL; fi
@@ -37,6 +37,9 @@ if [ "${1:-}" = guard ]; then
 	journalctl -o json MESSAGE_ID=5f0c6e2a1b8d4e9c9a3f7d21c4e8b6a0 |
 		sed 's/^/TBJJ /'
 	echo "TBR end scenario=systemd boot=1"
+	# the spared holder (teeshm.holder=1) would make the power-off wait
+	# too, on FF-A: the same shutdown path
+	systemctl stop teeshm-testbed-holder.service
 	sync
 	echo o >/proc/sysrq-trigger
 	exit 0
@@ -90,20 +93,23 @@ if [ -f /usr/lib/systemd/system/tee-supplicant.service ]; then
 	systemctl restart tee-supplicant.service
 	pid=$(systemctl show -p MainPID --value tee-supplicant.service)
 	i=0
-	while ! holds_teepriv0 "$pid" && [ $i -lt 50 ]; do
+	while ! holds "$pid" teepriv0 && [ $i -lt 50 ]; do
 		sleep 0.2
 		i=$((i + 1))
 		pid=$(systemctl show -p MainPID --value tee-supplicant.service)
 	done
-	holds_teepriv0 "$pid"
+	holds "$pid" teepriv0
 	check supplicant-unit-holds-teepriv0 $? "pid=$pid,$(systemctl is-active tee-supplicant.service)"
 fi
 if [ "$holder" = 1 ]; then
 	systemctl start teeshm-testbed-holder.service
 	pid=$(systemctl show -p MainPID --value teeshm-testbed-holder.service)
 	argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)
-	holds_teepriv0 "$pid" && [ "${argv0#@}" != "$argv0" ]
-	check holder-spared-holds-teepriv0 $? "pid=$pid,argv0=$argv0"
+	holds "$pid" tee0 && [ "${argv0#@}" != "$argv0" ]
+	rc=$?
+	check holder-spared-holds-tee0 $rc "pid=$pid,argv0=$argv0"
+	[ $rc -eq 0 ] || journalctl -b -u teeshm-testbed-holder.service -o cat | tail -n 10 |
+		sed 's/^/TBD holder: /'
 fi
 # what the check says now, and as the pre-kexec unit will judge it
 # (--systemd-kexec: only holders that systemd-shutdown spares count)
