@@ -449,7 +449,7 @@ def verify_systemd_ffa(a, console, secure):
         check("no hung task", hung == [], hung[0][:70] if hung else "")
         check("the next kernel booted (over FF-A)", 2 in boots and
               any(re.match(r"TSW boot n=2 abi=ffa", l) for l in secure))
-        check("OP-TEE: every share of boot 1 reclaimed (%d shares)" % len(regs),
+        check("OP-TEE: every share of boot 1 reclaimed (%d handles)" % len(regs),
               regs != set() and regs <= unregs, "left %s" % sorted(regs - unregs))
         rep = [l for l in b1 if "teeshm-trace: kexec-registered " in l]
         sw = stale_lists(secure).get(1, {})
