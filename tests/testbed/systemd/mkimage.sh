@@ -45,7 +45,7 @@ deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 # of /dev/teepriv0?
 supp=
 case $TESTBED_KERNEL in
-7.3) suite=trixie libteec= supp=tee-supplicant, ;;
+7.3) suite=trixie libteec='' supp=tee-supplicant, ;;
 6.12) suite=trixie libteec= ;;
 *) suite=bookworm libteec=libteec1, ;;
 esac

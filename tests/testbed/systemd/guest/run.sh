@@ -18,7 +18,10 @@ for w in $(cat /proc/cmdline); do
 	esac
 done
 holds() {	# PID DEV: it has /dev/DEV open
-	ls -l "/proc/$1/fd" 2>/dev/null | grep -q "/dev/$2\$"
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "/dev/$2" ] && return 0
+	done
+	return 1
 }
 check() {	# NAME RESULT(0=pass) DETAIL
 	if [ "$2" -eq 0 ]; then r=PASS; else r=FAIL; fi
@@ -81,7 +84,7 @@ fi
 modprobe optee && modprobe optee-rng
 check drivers-loaded $? ""
 [ "$sw" != optee-ffa ] || {
-	ls /sys/bus/arm_ffa/drivers/optee 2>/dev/null | grep -q "^arm-ffa-"
+	[ -e /sys/bus/arm_ffa/drivers/optee/arm-ffa-1 ]
 	check optee-over-ffa $? "$(ls /sys/bus/arm_ffa/devices 2>/dev/null | tr '\n' ',')"
 }
 if [ -f /usr/lib/systemd/system/tee-supplicant.service ]; then
