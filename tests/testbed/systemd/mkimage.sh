@@ -11,9 +11,8 @@
 # maintainer scripts enable the units, the TEE modules under /lib/modules,
 # the test client, and the testbed's own unit (guest/teeshm-testbed.service)
 # that drives the scenario.  The kernel kexecs into /boot/Image with the
-# same kernel's busybox guest (/boot/next.cpio, mkinitramfs.sh's payload)
-# as its initramfs, whose optee probe makes the secure world list what was
-# left.
+# busybox guest (/boot/next.cpio, mkinitramfs.sh's payload) as its
+# initramfs, whose optee probe makes the secure world list what was left.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -92,11 +91,13 @@ kmods=$KMODS
 kver=$(basename "$kmods")
 mkdir -p "$root/boot"
 cp "$out/Image" "$root/boot/Image"
-# the next kernel's initramfs: this kernel's busybox guest (scenario boot;
-# on 7.3 with ffa-module, which it loads first on teeshm.sw=optee-ffa)
-[ -f "$OUT/payload.cpio" ] ||
-	die "no $OUT/payload.cpio: make -C tests/testbed image-$TESTBED_KERNEL first"
-cp "$OUT/payload.cpio" "$root/boot/next.cpio"
+# the next kernel's initramfs: the busybox guest (scenario boot); on 7.3
+# 7.3's (its modules, ffa-module loaded first on teeshm.sw=optee-ffa), else
+# 6.1's as ever (bench/'s 6.12 guest never kexecs)
+next=$FWOUT/payload.cpio
+[ "$TESTBED_KERNEL" != 7.3 ] || next=$OUT/payload.cpio
+[ -f "$next" ] || die "no $next: run make testbed first"
+cp "$next" "$root/boot/next.cpio"
 # as packaged (trixie's are .ko.xz: kmod reads them); 7.3's optee needs
 # ffa-core, and over FF-A the FF-A driver ffa-module
 for m in drivers/tee/tee drivers/tee/optee/optee drivers/char/hw_random/optee-rng \
@@ -133,12 +134,14 @@ UNIT
 # the testbed's unit and script
 install -m 0755 "$FWOUT/client/teeshm-client" "$root/usr/bin/teeshm-client"
 install -D -m 0755 "$guest/run.sh" "$root/usr/lib/teeshm-testbed/run.sh"
-# (enabled: those wanted by multi-user.target; the others run.sh starts)
 for u in "$guest"/*.service; do
 	install -m 0644 "$u" "$root/etc/systemd/system/"
-	grep -qx "WantedBy=multi-user.target" "$u" || continue
 	ln -sf "/etc/systemd/system/$(basename "$u")" \
 		"$root/etc/systemd/system/multi-user.target.wants/"
+done
+# (on-demand/: units run.sh starts, not enabled)
+for u in "$guest"/on-demand/*.service; do
+	[ ! -f "$u" ] || install -m 0644 "$u" "$root/etc/systemd/system/"
 done
 ln -sf /usr/lib/systemd/system/multi-user.target \
 	"$root/etc/systemd/system/default.target"
