@@ -6,6 +6,7 @@
 #   make test            -> every test (unit, replay, CLI, testbed)
 #   make testbed         -> the QEMU testbed (secure worlds, initramfs)
 #   make testbed-test    -> the testbed scenarios only
+#   make testbed-systemd-ffa -> systemctl kexec on 7.3 over FF-A (systemd guest)
 #   make demo [KERNEL=6.1|5.10|6.12|7.3] -> trace, kexec, report on real OP-TEE
 #   make kexec-matrix-full -> 10 kexecs per subject on every kernel (README)
 #   make install         -> PREFIX (/usr/local), DESTDIR honoured
@@ -77,7 +78,7 @@ BPF_OBJ := $(OUT)/teeshm.bpf.o
 SKEL := $(OUT)/teeshm.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
-.PHONY: all clean test unit-test replay-test cli-test testbed testbed-test \
+.PHONY: all clean test unit-test replay-test cli-test testbed testbed-test testbed-systemd-ffa \
 	install bench bench-fuzz demo kexec-matrix kexec-matrix-full fuzz-test kernel-check optee-check export-test \
 	replay-arm64-test deb package-test prom-test
 
@@ -189,6 +190,14 @@ optee-check: testbed
 
 testbed-test: testbed
 	@tests/run-group.sh testbed tests/testbed/run-scenarios.sh
+
+# Scenario 15: `systemctl kexec` in the systemd guest on 7.3 over FF-A with
+# Debian's tee-supplicant.service (tests/testbed/README.md); not in make
+# test (the CI budget)
+testbed-systemd-ffa:
+	$(MAKE) -C tests/testbed optee-ffa image-systemd-7.3
+	@TESTBED_KERNELS=7.3-systemd-ffa tests/run-group.sh testbed-systemd-ffa \
+		tests/testbed/run-scenarios.sh
 
 # The kernel patches: checkpatch --strict, clean apply, out-of-tree builds
 # (6.1, 5.10, 6.12 and 7.3; 6.12's and 7.3's cached), vermagic and

@@ -39,6 +39,13 @@
 #             and with tee-supplicant holding /dev/teepriv0 (`check` names
 #             it) the kexec hangs in shutdown: the run's time limit ends it
 #             and the hung task report is checked (ffa-held)
+#  15 systemd-ffa the systemd guest on 7.3 over FF-A (TESTBED_KERNELS=
+#             7.3-systemd-ffa, make testbed-systemd-ffa): Debian's
+#             tee-supplicant.service holds /dev/teepriv0 at `systemctl
+#             kexec`; systemd stops it before the pre-kexec check and
+#             kernel_kexec, the kexec completes, OP-TEE reclaimed every
+#             share (warn); a /dev/tee0 holder that systemd-shutdown spares
+#             (argv[0] '@') makes the check unit stop the kexec (block)
 # Every scenario runs on real OP-TEE (TESTBED_SW=optee) but those that need
 # a fault build of the emulated firmware (5 capacity, 9 orphan) and 12.
 # on Debian's 6.1 (bookworm) and 5.10 (bullseye) kernels; 5.10 runs 3 and 4
@@ -66,7 +73,7 @@ scenario() {	# NAME VERIFY-KIND RUN-ARGS... (EXPECT_RC: 124, the run must
 	shift 2
 	t0=$(date +%s)
 	echo "== scenario $name"
-	if [ ! -f "${TESTBED_FW:-$SW_DEFAULT}" ] || [ ! -f "$OUT/initrd.cpio" ]; then
+	if [ ! -f "${TESTBED_FW:-$SW_DEFAULT}" ] || [ ! -f "${TESTBED_IMG:-$OUT}/initrd.cpio" ]; then
 		echo "  testbed not built (make testbed)                 FAIL"
 		fail=$((fail + 1))
 		return
@@ -110,6 +117,25 @@ diff_worlds() {	# OPTEE-RUN EMU-RUN: scenario 12's comparison
 busy_fw=$FWOUT/fw-busy/fw.bin
 make -s -C tests/testbed/fw O="$FWOUT/fw-busy" UNREG_BUSY=1 >/dev/null || busy_fw=
 for kern in ${TESTBED_KERNELS:-6.1 5.10 6.12 7.3}; do
+	if [ "$kern" = 7.3-systemd-ffa ]; then
+		# 15: the systemd guest (make -C tests/testbed
+		# image-systemd-7.3) over FF-A; the next kernel is 7.3's
+		# busybox guest, so its runs live with 7.3's
+		export TESTBED_KERNEL=7.3
+		. tests/testbed/lib.sh
+		echo "==== kernel 7.3, systemd guest, FF-A ($(kernel_pkg | sed 's/:.*//'))"
+		for pol in warn block; do
+			hold=
+			[ $pol = warn ] || hold=teeshm.holder=1
+			TESTBED_SW=optee-ffa TESTBED_FW=$FWOUT/optee-ffa/qemu_fw.bios \
+			SW_NAME="OP-TEE OS 4.10.0 as the S-EL1 SPMC (FF-A) + TF-A 2.14.0 (SPMD)" \
+			TESTBED_IMG=$TOP/build/testbed-systemd-7.3 TESTBED_MEM=2G \
+			TESTBED_INITRD_ADDR=0x50000000 VERIFY_ARGS="--policy $pol" \
+				scenario systemd-ffa-$pol systemd systemd --timeout 240 \
+				--append "teeshm.policy=$pol $hold"
+		done
+		continue
+	fi
 	export TESTBED_KERNEL=$kern
 	. tests/testbed/lib.sh
 	echo "==== kernel $kern ($(kernel_pkg | sed 's/:.*//'))"

@@ -23,7 +23,11 @@ Checks one testbed run against the secure world's log (the ground truth):
           names the TEE device's unregistration; prints what was left
   systemd the systemd guest under --policy warn (the check unit warns, the
           kexec goes on, report == secure world) or block (the unit fails,
-          the kexec is stopped, the journal holds the structured verdict)
+          the kexec is stopped, the journal holds the structured verdict);
+          on FF-A (7.3, Debian's tee-supplicant.service running): systemd
+          stopped tee-supplicant before the kexec, which completed with
+          every share reclaimed (warn), or a holder systemd spares made the
+          check unit stop it (block, teeshm.holder=1)
 Prints one line per check and exits 1 if any failed.
 """
 import argparse
@@ -378,6 +382,104 @@ def verify_attach(console):
           la is not None and la == lb, "%s vs %s" % (la, lb))
 
 
+def systemd_journal(lines):
+    """the check's structured journal entry (the guard's TBJJ lines)"""
+    jn = {}
+    for l in lines:
+        m = re.search(r"TBJJ (\{.*\})\s*$", l)
+        if m:
+            e = json.loads(m.group(1))
+            jn = {k: v for k, v in e.items() if isinstance(v, str) and (
+                k.startswith("TEESHM_") or k in ("MESSAGE", "PRIORITY", "_SYSTEMD_UNIT"))}
+    return jn
+
+
+def verify_systemd_ffa(a, console, secure):
+    """The systemd guest on FF-A (7.3): Debian's tee-supplicant.service holds
+    /dev/teepriv0 when `systemctl kexec` starts.  warn: systemd stops it
+    before the kexec, which completes, every share reclaimed (report ==
+    OP-TEE's list: empty); block (teeshm.holder=1): a holder systemd-shutdown
+    spares is still there at the check, which stops the kexec."""
+    boots = per_boot(console)
+    # systemd's status lines on the console, without their colours
+    b1 = [re.sub(r"\x1b\[[0-9;]*m", "", l) for l in boots.get(1, [])]
+    expect = ["package-installed", "agent-pinned", "ffa-driver-loaded", "drivers-loaded",
+              "optee-over-ffa", "supplicant-unit-holds-teepriv0", "client", "kexec-loaded"]
+    if a.policy == "block":
+        expect.append("holder-spared-holds-tee0")
+    verify_guest(console, expect, ["kexec-happened"])
+    def at(pat):        # index of the first console line of boot 1 matching
+        return next((i for i, l in enumerate(b1) if re.search(pat, l)), None)
+    unit = [l for l in b1 if re.search(r"teeshm-trace\[\d+\]: (PASS|WARN|FAIL): ", l)]
+    i_unit = at(r"teeshm-trace\[\d+\]: (PASS|WARN|FAIL): ")
+    i_stop = at(r"Stopped tee-supplicant\.service")
+    i_jump = at(r"kexec_core: Starting new kernel")
+    i_exec = at(r"TBR kexec from=1")
+    # before: the check as it stood, and as the unit will judge it
+    now = [json.loads(l.split("TBV now ", 1)[1]) for l in b1 if "TBV now {" in l]
+    sdk = [json.loads(l.split("TBV systemd-kexec ", 1)[1]) for l in b1 if "TBV systemd-kexec {" in l]
+    supp = [h for h in (now[-1]["tee_holders"] if now else []) if h["comm"] == "tee-supplicant"]
+    check("before: check names tee-supplicant (the kexec would hang)",
+          bool(now) and now[-1]["kexec_hangs"] and supp != [] and now[-1]["verdict"] in ("WARN", "FAIL"),
+          "%s holders %s" % (now[-1]["verdict"], [h["comm"] for h in now[-1]["tee_holders"]])
+          if now else "no TBV line")
+    spared = 1 if a.policy == "block" else 0
+    check("before, --systemd-kexec: %d holder%s count%s (spared by systemd-shutdown)" %
+          (spared, "" if spared == 1 else "s", "s" if spared == 1 else ""),
+          bool(sdk) and sdk[-1]["kexec_hang_holders"] == spared,
+          str(sdk[-1]["kexec_hang_holders"]) if sdk else "no TBV line")
+    check("systemd stopped tee-supplicant.service after `systemctl kexec`",
+          None not in (i_exec, i_stop) and i_exec < i_stop, "line %s" % i_stop)
+    check("... before the pre-kexec check ran", None not in (i_stop, i_unit) and i_stop < i_unit,
+          unit[-1].split("]: ", 1)[-1][:70] if unit else "no verdict")
+    hung = [l for l in console if "blocked for more than" in l]
+    regs = [re.match(r"TSW reg cookie=(0x[0-9a-f]+) size=(\d+) .*ret=0x0 ", l)
+            for l in secure_per_boot(secure).get(1, [])]
+    regs = {m.group(1) for m in regs if m}
+    unregs = [re.match(r"TSW unreg cookie=(0x[0-9a-f]+) size=(\d+) ret=0x0 ", l)
+              for l in secure_per_boot(secure).get(1, [])]
+    unregs = {m.group(1) for m in unregs if m}
+    if a.policy == "warn":
+        check("check unit: PASS, no holder to wait for",
+              bool(unit) and "PASS: " in unit[-1] and
+              not any("kexec would hang" in l for l in b1[i_unit:] if i_unit is not None),
+              unit[-1].split("]: ", 1)[-1][:70] if unit else "no verdict")
+        check("the kexec went ahead (after the supplicant's stop)",
+              None not in (i_stop, i_jump) and i_stop < i_jump)
+        check("no hung task", hung == [], hung[0][:70] if hung else "")
+        check("the next kernel booted (over FF-A)", 2 in boots and
+              any(re.match(r"TSW boot n=2 abi=ffa", l) for l in secure))
+        check("OP-TEE: every share of boot 1 reclaimed (%d handles)" % len(regs),
+              regs != set() and regs <= unregs, "left %s" % sorted(regs - unregs))
+        rep = [l for l in b1 if "teeshm-trace: kexec-registered " in l]
+        sw = stale_lists(secure).get(1, {})
+        check("kexec report == OP-TEE's stale list (both empty)",
+              rep == [] and sw == {} and any("teeshm-trace: kexec-end" in l for l in b1),
+              "tool %d, OP-TEE %d" % (len(rep), len(sw)))
+    else:
+        check("check unit: FAIL, the kexec would hang",
+              bool(unit) and "FAIL" in unit[-1] and
+              any("kexec would hang" in l for l in b1[i_unit:]) if i_unit is not None else False,
+              unit[-1].split("]: ", 1)[-1][:70] if unit else "no verdict")
+        check("systemd: kexec dependency failed",
+              any("Dependency failed" in l and "kexec" in l for l in b1))
+        check("the kexec was stopped (no new kernel, no hung task)",
+              i_jump is None and 2 not in boots and hung == [] and
+              not any(re.match(r"TSW boot n=2", l) for l in secure))
+        got = {g[2]: g[3] for g in guest_checks(console)}
+        check("guard: still in boot 1", got.get("kexec-happened") == "FAIL")
+        jn = systemd_journal(b1)
+        check("journal: FAIL, policy block, from the check unit",
+              jn.get("TEESHM_VERDICT") == "FAIL" and jn.get("TEESHM_POLICY") == "block"
+              and jn.get("PRIORITY") == "3"
+              and jn.get("_SYSTEMD_UNIT") == "teeshm-trace-kexec-check.service", str(jn)[:80])
+        hold = jn.get("TEESHM_HOLDERS", "").splitlines()
+        check("journal: the spared holder named, tee-supplicant gone",
+              jn.get("TEESHM_KEXEC_HANG") == "1" and len(hold) == 1 and
+              hold[0].endswith(" sleep /dev/tee0") and "kexec would hang" in jn.get("MESSAGE", ""),
+              "; ".join(hold))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kind", choices=["boot", "client", "live", "kexec", "kexec-hang", "capacity", "systemd",
@@ -476,6 +578,8 @@ def main():
         got = {g[2]: g[3] for g in guest_checks(console)}
         check("guest: the client saw the failure", got.get("client") == "FAIL", got.get("client", "not run"))
         check("guest: hwrng still works", got.get("modules-loaded") == "PASS")
+    elif a.kind == "systemd" and ffa:
+        verify_systemd_ffa(a, console, secure)
     elif a.kind == "systemd":
         # the systemd guest: the agent from early boot, the pre-kexec check
         # unit under the policy the run was booted with

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # mkimage.sh OUTDIR - a systemd-booted Debian arm64 guest (bookworm; trixie
-# for TESTBED_KERNEL=6.12 or 7.3) for the
+# for TESTBED_KERNEL=6.12 or 7.3, with Debian's tee-supplicant and its unit
+# on 7.3, and the FF-A driver ffa-module: TESTBED_SW=optee-ffa) for the
 # testbed: OUTDIR/Image (the stock kernel) and OUTDIR/initrd.cpio, a root
 # file system made from Debian's packages by mmdebstrap (qemu-user-static
 # through binfmt_misc; cached in ~/.cache/teeshm-trace/sysroot), with
@@ -10,8 +11,8 @@
 # maintainer scripts enable the units, the TEE modules under /lib/modules,
 # the test client, and the testbed's own unit (guest/teeshm-testbed.service)
 # that drives the scenario.  The kernel kexecs into /boot/Image with the
-# busybox guest (/boot/next.cpio) as its initramfs, whose optee probe makes
-# the secure world list what was left.
+# busybox guest (/boot/next.cpio, mkinitramfs.sh's payload) as its
+# initramfs, whose optee probe makes the secure world list what was left.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -25,7 +26,7 @@ out=${1:?usage: mkimage.sh OUTDIR}
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || die "the systemd guest needs root (or sudo)"
 	exec sudo TEESHM_CACHE="$CACHE" EXTRA_PKGS="${EXTRA_PKGS:-}" \
-		GUEST_DIR="${GUEST_DIR:-}" TESTBED_KERNEL="$TESTBED_KERNEL" "$0" "$@"
+		${TESTBED_AGENT_ATTACH+TESTBED_AGENT_ATTACH="$TESTBED_AGENT_ATTACH"} GUEST_DIR="${GUEST_DIR:-}" TESTBED_KERNEL="$TESTBED_KERNEL" "$0" "$@"
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -37,11 +38,17 @@ deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
 	sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | grep . | sort | paste -sd,)
 # the Debian release the kernel comes from (6.12, 7.3: trixie's); trixie
 # has libteec2 only: the test client's libteec.so.1 is bookworm's (below)
+# 7.3 (FF-A): tee-supplicant as Debian ships it, with its own
+# tee-supplicant.service (enabled by its postinst): does `systemctl kexec`
+# stop it before kernel_kexec, where an FF-A kexec waits for every holder
+# of /dev/teepriv0?
+supp=
 case $TESTBED_KERNEL in
-6.12 | 7.3) suite=trixie libteec= ;;
+7.3) suite=trixie libteec='' supp=tee-supplicant, ;;
+6.12) suite=trixie libteec= ;;
 *) suite=bookworm libteec=libteec1, ;;
 esac
-pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,$libteec$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
+pkgs="systemd,systemd-sysv,dbus,kmod,kexec-tools,$libteec$supp$deps${EXTRA_PKGS:+,$EXTRA_PKGS}"
 # GUEST_DIR: the driving unit(s) and run.sh (bench/ brings its own)
 guest=${GUEST_DIR:-$here/guest}
 sysroot=$CACHE/sysroot/$suite-arm64-$(echo "$pkgs" | md5sum | cut -c1-8)
@@ -84,12 +91,17 @@ kmods=$KMODS
 kver=$(basename "$kmods")
 mkdir -p "$root/boot"
 cp "$out/Image" "$root/boot/Image"
-# the next kernel's initramfs: the busybox guest (scenario boot)
-[ -f "$FWOUT/payload.cpio" ] || die "no $FWOUT/payload.cpio: run make testbed first"
-cp "$FWOUT/payload.cpio" "$root/boot/next.cpio"
-# as packaged (trixie's are .ko.xz: kmod reads them); 7.3's optee needs ffa-core
+# the next kernel's initramfs: the busybox guest (scenario boot); on 7.3
+# 7.3's (its modules, ffa-module loaded first on teeshm.sw=optee-ffa), else
+# 6.1's as ever (bench/'s 6.12 guest never kexecs)
+next=$FWOUT/payload.cpio
+[ "$TESTBED_KERNEL" != 7.3 ] || next=$OUT/payload.cpio
+[ -f "$next" ] || die "no $next: run make testbed first"
+cp "$next" "$root/boot/next.cpio"
+# as packaged (trixie's are .ko.xz: kmod reads them); 7.3's optee needs
+# ffa-core, and over FF-A the FF-A driver ffa-module
 for m in drivers/tee/tee drivers/tee/optee/optee drivers/char/hw_random/optee-rng \
-	 drivers/firmware/arm_ffa/ffa-core; do
+	 drivers/firmware/arm_ffa/ffa-core drivers/firmware/arm_ffa/ffa-module; do
 	for f in "$kmods/kernel/$m.ko" "$kmods/kernel/$m.ko.xz"; do
 		[ -f "$f" ] && install -D -m 0644 "$f" \
 			"$root/lib/modules/$kver/kernel/${f#"$kmods"/kernel/}"
@@ -109,10 +121,15 @@ rm -f "$root/tmp/$(basename "$deb")"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 # the testbed hashes ids with a known key (verify.py): the agent gets it
 mkdir -p "$root/etc/systemd/system/teeshm-trace-agent.service.d"
-cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<'UNIT'
+# (7.3: kprobes, as the verifier of 7.3.4 refuses the fentry programs of
+# this tree: f_shm_put_enter, "R1 ... ptr_type=(struct tee_shm)", a bitwise
+# operation on the typed pointer in orphan(); TESTBED_AGENT_ATTACH= overrides)
+attach=
+[ "$TESTBED_KERNEL" != 7.3 ] || attach=${TESTBED_AGENT_ATTACH-kprobe}
+cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<UNIT
 [Service]
 ExecStart=
-ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent --quiet
+ExecStart=/usr/sbin/teeshm-trace --id-key 000102030405060708090a0b0c0d0e0f agent --quiet${attach:+ --attach $attach}
 UNIT
 # the testbed's unit and script
 install -m 0755 "$FWOUT/client/teeshm-client" "$root/usr/bin/teeshm-client"
@@ -121,6 +138,10 @@ for u in "$guest"/*.service; do
 	install -m 0644 "$u" "$root/etc/systemd/system/"
 	ln -sf "/etc/systemd/system/$(basename "$u")" \
 		"$root/etc/systemd/system/multi-user.target.wants/"
+done
+# (on-demand/: units run.sh starts, not enabled)
+for u in "$guest"/on-demand/*.service; do
+	[ ! -f "$u" ] || install -m 0644 "$u" "$root/etc/systemd/system/"
 done
 ln -sf /usr/lib/systemd/system/multi-user.target \
 	"$root/etc/systemd/system/default.target"
