@@ -121,11 +121,8 @@ rm -f "$root/tmp/$(basename "$deb")"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 # the testbed hashes ids with a known key (verify.py): the agent gets it
 mkdir -p "$root/etc/systemd/system/teeshm-trace-agent.service.d"
-# (7.3: kprobes, as the verifier of 7.3.4 refuses the fentry programs of
-# this tree: f_shm_put_enter, "R1 ... ptr_type=(struct tee_shm)", a bitwise
-# operation on the typed pointer in orphan(); TESTBED_AGENT_ATTACH= overrides)
-attach=
-[ "$TESTBED_KERNEL" != 7.3 ] || attach=${TESTBED_AGENT_ATTACH-kprobe}
+# (TESTBED_AGENT_ATTACH=kprobe|fentry: the agent's --attach; default auto)
+attach=${TESTBED_AGENT_ATTACH-}
 cat >"$root/etc/systemd/system/teeshm-trace-agent.service.d/testbed.conf" <<UNIT
 [Service]
 ExecStart=
