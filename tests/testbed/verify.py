@@ -618,13 +618,7 @@ def main():
             check("the kexec was stopped", not jumped and 2 not in boots)
             got = {g[2]: g[3] for g in guest_checks(console)}
             check("guard: still in boot 1", got.get("kexec-happened") == "FAIL")
-            jn = {}
-            for l in b1:
-                m = re.search(r"TBJJ (\{.*\})\s*$", l)
-                if m:
-                    e = json.loads(m.group(1))
-                    jn = {k: v for k, v in e.items() if isinstance(v, str) and (
-                        k.startswith("TEESHM_") or k in ("MESSAGE", "PRIORITY", "_SYSTEMD_UNIT"))}
+            jn = systemd_journal(b1)
             check("journal: the check's structured entry",
                   jn.get("TEESHM_VERDICT") == "FAIL" and jn.get("TEESHM_POLICY") == "block"
                   and jn.get("PRIORITY") == "3"
