@@ -21,6 +21,7 @@
 #include "pinned.h"
 #include "policy.h"
 #include "teedev.h"
+#include "teeshm_hash.h"
 #include "verbs.h"
 
 #ifndef TEESHM_CONF
@@ -321,19 +322,28 @@ static void row_json(struct jw *w, const struct live_row *r, uint32_t flags,
 	jw_obj_end(w);
 }
 
+/*
+ * The first column: the raw address on a terminal (a local display), else
+ * the keyed id.  The check unit's output goes to the journal, which may
+ * leave the machine (KASLR).
+ */
 static void row_line(const struct live_row *r, uint32_t flags, uint64_t now,
-		     bool verbose)
+		     const struct id_key *key, bool raw, bool verbose)
 {
 	const struct teeshm_live *l = &r->v;
-	char fl[160], owner[40];
+	char fl[160], owner[40], who[20];
 
+	if (raw)
+		snprintf(who, sizeof(who), "0x%016" PRIx64, r->shm);
+	else
+		teeshm_id_hex(who, id_key_hash(key, r->shm));
 	snprintf(owner, sizeof(owner), "%u/%.16s", l->pid, l->comm);
-	printf("0x%016" PRIx64 " %8" PRIu64 " %-22s %-10s %-16s %8.1f %s",
-	       r->shm, l->size, tse_flags_str(flags, fl, sizeof(fl)),
+	printf("%-18s %8" PRIu64 " %-22s %-10s %-16s %8.1f %s",
+	       who, l->size, tse_flags_str(flags, fl, sizeof(fl)),
 	       l->orphaned ? "orphaned" :
 	       l->state == TEESHM_LIVE_REGISTERED ? "registered" : "allocated",
 	       owner, age_ns(l, now) / 1e9, r->caller[0] ? r->caller : "-");
-	if (verbose)
+	if (verbose && raw)
 		printf(" (ret ip 0x%" PRIx64 ", stack %d)", l->caller_ip,
 		       l->stack_id);
 	putchar('\n');
@@ -434,6 +444,7 @@ static void print_report(const struct report_opts *o, const struct tally *n,
 			 const struct live_table *t, const struct kenv *env,
 			 const struct id_key *key, bool verbose)
 {
+	bool raw = isatty(STDOUT_FILENO);
 	struct jw w;
 	uint32_t flags;
 	int i;
@@ -441,7 +452,8 @@ static void print_report(const struct report_opts *o, const struct tally *n,
 	if (o->json)
 		json_head(&w, o, n, t);
 	else if (!o->check || n->nreg)
-		printf("%-18s %8s %-22s %-10s %-16s %8s %s\n", "shm", "size",
+		printf("%-18s %8s %-22s %-10s %-16s %8s %s\n", raw ? "shm" : "id",
+		       "size",
 		       "flags", "state", "owner", "age_s", "allocation site");
 	for (i = 0; i < t->n; i++) {
 		const struct live_row *r = &t->rows[i];
@@ -452,7 +464,7 @@ static void print_report(const struct report_opts *o, const struct tally *n,
 		if (o->json)
 			row_json(&w, r, flags, key, n->now);
 		else
-			row_line(r, flags, n->now, verbose);
+			row_line(r, flags, n->now, key, raw, verbose);
 	}
 	if (o->json) {
 		jw_arr_end(&w);
@@ -467,9 +479,10 @@ static void print_report(const struct report_opts *o, const struct tally *n,
  * The check's structured journal entry: verdict, policy, counts, and the
  * allocation sites (symbols, never addresses) of what is registered.
  */
-static void check_journal(const struct tsp_config *pol, const struct tally *n,
+static void check_journal(const struct report_opts *o, const struct tally *n,
 			  const struct live_table *t)
 {
+	const struct tsp_config *pol = &o->pol;
 	char msg[320], pr[16], v[32], po[32], r[32], b[48], nb[32], hg[32];
 	char sites[2048] = "TEESHM_SITES=", holders[1024] = "TEESHM_HOLDERS=";
 	const char *fields[12];
@@ -486,19 +499,26 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 				row->caller[0] ? row->caller : "-",
 				row->v.size, row->v.comm);
 	}
-	/* the processes a kexec would wait for: "pid comm what", a line each */
-	for (i = 0; teedev_kexec_hangs(&n->dev) && i < n->dev.nholders &&
-		    i < TEEDEV_MAX_HOLDERS && hoff < sizeof(holders) - 2; i++)
+	/*
+	 * The processes a kexec would wait for, "pid comm what" a line each:
+	 * those that count (not allowed by the policy, not killed first by
+	 * systemd-shutdown), as TEESHM_KEXEC_HANG counts them.
+	 */
+	for (i = 0; n->nhang && i < n->dev.nholders &&
+		    i < TEEDEV_MAX_HOLDERS && hoff < sizeof(holders) - 2; i++) {
+		if (!holder_counts(o, &n->dev.h[i]))
+			continue;
 		hoff += snprintf(holders + hoff, sizeof(holders) - hoff,
 				 "%s%d %s %s", hoff > 15 ? "\n" : "",
 				 n->dev.h[i].pid, n->dev.h[i].comm,
 				 n->dev.h[i].what);
+	}
 	snprintf(msg, sizeof(msg), "MESSAGE=teeshm-trace: pre-kexec check %s: "
 		 "%d buffer%s (%" PRIu64 " bytes) registered with the secure "
 		 "world, %d not allowed (policy %s)%s", n->verdict, n->nreg,
 		 plural(n->nreg), n->bytes, n->nblock, policy_name(pol),
-		 teedev_kexec_hangs(&n->dev) ? "; kexec would hang: a process "
-		 "holds the TEE device" : "");
+		 n->nhang ? "; kexec would hang: a process holds the TEE "
+		 "device" : "");
 	snprintf(pr, sizeof(pr), "PRIORITY=%d",
 		 !strcmp(n->verdict, "FAIL") ? 3 :
 		 !strcmp(n->verdict, "WARN") ? 4 : 6);
@@ -507,8 +527,7 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 	snprintf(r, sizeof(r), "TEESHM_REGISTERED=%d", n->nreg);
 	snprintf(b, sizeof(b), "TEESHM_REGISTERED_BYTES=%" PRIu64, n->bytes);
 	snprintf(nb, sizeof(nb), "TEESHM_NOT_ALLOWED=%d", n->nblock);
-	snprintf(hg, sizeof(hg), "TEESHM_KEXEC_HANG=%d",
-		 teedev_kexec_hangs(&n->dev) ? n->dev.nholders : 0);
+	snprintf(hg, sizeof(hg), "TEESHM_KEXEC_HANG=%d", n->nhang);
 	fields[0] = msg;
 	fields[1] = pr;
 	fields[2] = "SYSLOG_IDENTIFIER=teeshm-trace";
@@ -521,7 +540,7 @@ static void check_journal(const struct tsp_config *pol, const struct tally *n,
 	fields[9] = hg;
 	if (n->nreg)
 		fields[nf++] = sites;
-	if (teedev_kexec_hangs(&n->dev))
+	if (n->nhang)
 		fields[nf++] = holders;
 	err = journal_send(getenv("TEESHM_JOURNAL_SOCKET"), fields, nf);
 	if (err)
@@ -566,7 +585,7 @@ static int live_report(const struct cli *cli, bool check, int argc,
 	n.now = now;
 	print_report(&o, &n, &t, &env, &key, cli->verbose);
 	if (o.check && o.journal)
-		check_journal(&o.pol, &n, &t);
+		check_journal(&o, &n, &t);
 	live_table_free(&t);
 	kenv_fini(&env);
 	return exit_code(&o, &n);

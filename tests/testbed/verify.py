@@ -593,6 +593,12 @@ def main():
                 continue        # the guard: judged below, per policy
             check("guest boot %s: %s" % (boot, name), res == "PASS", detail[:60])
         unit = [l for l in b1 if re.search(r"teeshm-trace\[\d+\]: (PASS|WARN|FAIL): ", l)]
+        # the unit's table goes to the journal: keyed ids, never an address
+        said = [l for l in b1 if re.search(r"teeshm-trace\[\d+\]: ", l)]
+        rows = [l for l in said if re.search(r"\]: [0-9a-f]{16} +\d+ .* registered ", l)]
+        check("check unit's table: keyed ids, no kernel address",
+              rows and not any(re.search(r"0x[0-9a-f]{12,}|ffff[0-9a-f]{12}", l) for l in said),
+              (rows or said or ["nothing said"])[0].split("]: ", 1)[-1][:60])
         hook = [l for l in b1 if "teeshm-trace (system-shutdown): " in l]
         jumped = any("kexec_core: Starting new kernel" in l for l in b1)
         reg = [l for l in b1 if l.startswith("TBH ") or " TBH " in l]
