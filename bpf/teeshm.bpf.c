@@ -558,6 +558,19 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 	u32 t = tid();
 	u64 inner;
 
+	/*
+	 * From a trampoline the caller costs a stack walk: only for a buffer
+	 * registered inside the call, whose site the kexec report prints.
+	 * Before the call record is looked at: a nested allocation (optee.ko
+	 * registering its argument cache while registering this buffer) has
+	 * taken this thread's record over.
+	 */
+	if (tramp && ret && ret < (u64)-4095) {
+		struct teeshm_live *l = bpf_map_lookup_elem(&live, &ret);
+
+		if (l && !l->caller_ip && l->state == TEESHM_LIVE_REGISTERED)
+			tramp_skip(ctx, &l->caller_ip);
+	}
 	ac = bpf_map_lookup_elem(&alloc_calls, &t);
 	if (!ac || !ac->active)
 		return 0;
@@ -584,19 +597,10 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 		struct teeshm_live *l;
 
 		track_alloc(ctx, tramp, ret, ac->api, ac, false);
-		l = bpf_map_lookup_elem(&live, &ret);
-		if (l && !l->caller_ip) {
-			/*
-			 * In a kretprobe the pc is the real return address.
-			 * From a trampoline the caller costs a stack walk:
-			 * only for a buffer registered inside the call (it
-			 * has a stack), whose site the kexec report prints.
-			 */
-			if (!tramp)
-				l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
-			else if (l->state == TEESHM_LIVE_REGISTERED)
-				tramp_skip(ctx, &l->caller_ip);
-		}
+		/* in a kretprobe the pc is the real return address */
+		l = tramp ? NULL : bpf_map_lookup_elem(&live, &ret);
+		if (l && !l->caller_ip)
+			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
 	ac->active = 0;
 	return 0;

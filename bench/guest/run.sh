@@ -186,13 +186,15 @@ mode_teeshm_agent() {
 bpftrace_mode() {	# NAME SCRIPT REP
 	local s p
 	s=$(now)
-	bpftrace -e "$2" >/dev/null 2>/tmp/bt.err &
+	# 0.17 to 0.23 print "Attaching N probes..." on standard output
+	# (later ones "Attached N probes" on standard error): read both
+	bpftrace -e "$2" >/tmp/bt.err 2>&1 &
 	p=$!
-	wait_for /tmp/bt.err 'Attaching\|ERROR' 6000
+	wait_for /tmp/bt.err 'Attach\|ERROR' 6000
 	sleep 1	# "Attaching N probes..." comes before the last attach
 	echo "TBB attach mode=$1 rep=$3 ns=$(($(now) - s))"
 	grep -q "^ERROR" /tmp/bt.err && echo "TBB error $1: $(grep -m1 ^ERROR /tmp/bt.err)"
-	grep -q Attaching /tmp/bt.err ||
+	grep -q Attach /tmp/bt.err ||
 		echo "TBB error $1 rep=$3: bpftrace never attached: $(tail -c 300 /tmp/bt.err | tr '\n' ' ')"
 	echo "TBB time mode=$1 rep=$3 ns=$(run_loop)"
 	kill -INT $p
