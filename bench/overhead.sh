@@ -55,7 +55,7 @@ base = statistics.median(t["none"])
 print("client loop: %d rounds, %d repetitions, medians [min-max] (TCG)" % (loops, len(t["none"])))
 print("  %-15s %24s %22s %10s" % ("mode", "loop ms", "ratio to untraced", "attach ms"))
 order = ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "kernel-fentry",
-         "kernel-kprobe", "bpftrace", "bpftrace-fentry", "ftrace"]
+         "kernel-kprobe", "empty-fentry", "bpftrace", "bpftrace-fentry", "ftrace"]
 for mode in order + sorted(set(t) - set(order)):
     if mode in t and not mode.startswith("teeshm-cap"):
         v = t[mode]

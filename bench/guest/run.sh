@@ -31,6 +31,8 @@ optee_shm_unregister tee_shm_put"
 now() { date +%s%N; }
 # under -icount guest time counts instructions: bpftrace's compile takes
 # minutes of it (WAIT_TENTHS)
+# (FILE is emptied before its writer starts: the background shell's
+# redirection may come after wait_for has read the previous run's)
 wait_for() {	# FILE PATTERN [TENTHS]
 	local i=0
 	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "${3:-600}" ]; do
@@ -83,6 +85,19 @@ fentry:optee:optee_shm_unregister { delete(@registered[args.shm]); }
 fentry:tee:tee_shm_put { @put[tid] = args.shm; }
 fexit:tee:tee_shm_put { delete(@put[tid]); }
 '
+# the floor: programs that do nothing, on the points teeshm-trace's
+# kernel side uses under fentry (tee_shm_put at entry only); what the
+# trampolines and program entry alone cost a round
+BT_EMPTY='
+fentry:tee:tee_shm_alloc_user_buf, fentry:tee:tee_shm_alloc_kernel_buf,
+fentry:tee:tee_shm_alloc_priv_buf, fentry:tee:tee_shm_register_user_buf,
+fentry:tee:tee_shm_register_kernel_buf, fentry:optee:optee_shm_register,
+fentry:optee:optee_shm_unregister, fentry:tee:tee_shm_put { }
+fexit:tee:tee_shm_alloc_user_buf, fexit:tee:tee_shm_alloc_kernel_buf,
+fexit:tee:tee_shm_alloc_priv_buf, fexit:tee:tee_shm_register_user_buf,
+fexit:tee:tee_shm_register_kernel_buf, fexit:optee:optee_shm_register,
+fexit:optee:optee_shm_unregister { }
+'
 
 modprobe optee && modprobe optee-rng
 systemctl stop teeshm-trace-agent.service
@@ -98,7 +113,8 @@ kmem() {
 for slots in $KMEM_SLOTS; do
 	sync
 	m0=$(kmem)
-	$T trace --no-console --quiet --max-buffers $slots >/dev/null 2>/tmp/m.err &
+	: >/tmp/m.err
+	$T trace --no-console --quiet --max-buffers $slots >/dev/null 2>>/tmp/m.err &
 	p=$!
 	wait_for /tmp/m.err tracing
 	m1=$(kmem)
@@ -118,7 +134,8 @@ mode_none() {
 mode_teeshm() {
 	local r=$1 s p w0 w1 c0 c1 f
 	s=$(now)
-	$T -v trace --no-console >/dev/null 2>/tmp/t.err &
+	: >/tmp/t.err
+	$T -v trace --no-console >/dev/null 2>>/tmp/t.err &
 	p=$!
 	wait_for /tmp/t.err tracing
 	echo "TBB attach mode=teeshm rep=$r ns=$(($(now) - s))"
@@ -150,7 +167,8 @@ kernel_side() {	# NAME ATTACH REP
 	local p try
 	# a figure of nothing attached would read as free: attach again once
 	for try in 1 2; do
-		$T -v agent --attach "$2" >/dev/null 2>/tmp/a.err &
+		: >/tmp/a.err
+		$T -v agent --attach "$2" >/dev/null 2>>/tmp/a.err &
 		p=$!
 		wait_for /tmp/a.err tracing
 		kill -9 $p
@@ -172,7 +190,8 @@ mode_kernel_kprobe() { kernel_side kernel-kprobe kprobe "$1"; }
 # as deployed: the systemd unit's agent (--quiet)
 mode_teeshm_agent() {
 	local p c0
-	$T agent --quiet >/dev/null 2>/tmp/a.err &
+	: >/tmp/a.err
+	$T agent --quiet >/dev/null 2>>/tmp/a.err &
 	p=$!
 	wait_for /tmp/a.err tracing
 	c0=$(cpu_ticks $p)
@@ -188,7 +207,8 @@ bpftrace_mode() {	# NAME SCRIPT REP
 	s=$(now)
 	# 0.17 to 0.23 print "Attaching N probes..." on standard output
 	# (later ones "Attached N probes" on standard error): read both
-	bpftrace -e "$2" >/tmp/bt.err 2>&1 &
+	: >/tmp/bt.err
+	bpftrace -e "$2" >>/tmp/bt.err 2>&1 &
 	p=$!
 	wait_for /tmp/bt.err 'Attach\|ERROR' 6000
 	sleep 1	# "Attaching N probes..." comes before the last attach
@@ -202,6 +222,7 @@ bpftrace_mode() {	# NAME SCRIPT REP
 }
 mode_bpftrace() { bpftrace_mode bpftrace "$BT" "$1"; }
 mode_bpftrace_fentry() { bpftrace_mode bpftrace-fentry "$BT_FENTRY" "$1"; }
+mode_empty_fentry() { bpftrace_mode empty-fentry "$BT_EMPTY" "$1"; }
 
 mode_ftrace() {
 	local s c f ev=/sys/kernel/tracing/kprobe_events
@@ -246,7 +267,8 @@ sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/T
 { [ -n "${QUICK:-}" ] || [ "${EXTRAS:-1}" = 0 ]; } && REPS=0
 for r in $(seq 1 "$REPS"); do
 	for cap in 10 1000 100000; do
-		$T trace --no-console --max-buffers $cap >/dev/null 2>/tmp/t.err &
+		: >/tmp/t.err
+		$T trace --no-console --max-buffers $cap >/dev/null 2>>/tmp/t.err &
 		p=$!
 		wait_for /tmp/t.err tracing
 		echo "TBB time mode=teeshm-cap$cap rep=$r ns=$(run_loop)"
