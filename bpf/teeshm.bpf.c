@@ -222,12 +222,18 @@ static __always_inline void *lookup_or_init(void *map, const void *key,
 	return bpf_map_lookup_elem(map, key);
 }
 
+static __always_inline bool events_are_off(void)
+{
+	u32 zero = 0, *off = bpf_map_lookup_elem(&events_off, &zero);
+
+	return off && *off;
+}
+
 static __always_inline struct teeshm_event *ev_new(u8 type, u8 api, u64 shm)
 {
 	struct teeshm_event *e;
-	u32 zero = 0, *off = bpf_map_lookup_elem(&events_off, &zero);
 
-	if (off && *off)
+	if (events_are_off())
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -384,6 +390,15 @@ static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
 	u8 known;
 
 	lp = bpf_map_lookup_elem(&live, &shm);
+	/*
+	 * Nobody reads events (agent --quiet): a driver-private buffer
+	 * (optee.ko's message and RPC buffers, which it does not register)
+	 * enters the table only if it is registered, then.  Four of them
+	 * come and go in every TEE call: most of an agent's cost.
+	 */
+	if (!lp && !at_reg && api_hint == TEESHM_API_ALLOC_PRIV_BUF &&
+	    events_are_off())
+		return;
 	/* at registration: this thread's allocation call, if any */
 	if (at_reg)
 		ac = bpf_map_lookup_elem(&alloc_calls, &t);
