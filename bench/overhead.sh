@@ -54,8 +54,8 @@ if "none" not in t:
 base = statistics.median(t["none"])
 print("client loop: %d rounds, %d repetitions, medians [min-max] (TCG)" % (loops, len(t["none"])))
 print("  %-15s %24s %22s %10s" % ("mode", "loop ms", "ratio to untraced", "attach ms"))
-order = ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "kernel-fentry",
-         "kernel-kprobe", "empty-fentry", "bpftrace", "bpftrace-fentry", "ftrace"]
+order = ["none", "teeshm", "teeshm-agent", "teeshm-kernel", "kernel-fentry", "kernel-quiet",
+         "kernel-kprobe", "empty-fentry", "bpftrace", "bpftrace-fentry", "bpftrace-stack", "ftrace"]
 for mode in order + sorted(set(t) - set(order)):
     if mode in t and not mode.startswith("teeshm-cap"):
         v = t[mode]
@@ -103,15 +103,18 @@ for l in lines:
     m = re.search(r"TBB wakeups rep=(\d+) n=(\d+) events=(\d+)", l)
     if m:
         print("teeshm-trace reader (rep %s): %s wakeups for %s events over the loop" % m.groups())
-probes = []
+probes = {}
 for l in lines:
-    m = re.search(r"TBB probe name=(\S+) runs=(\d+) ns=(\d+)", l)
+    m = re.search(r"TBB probe (?:verb=(\S+) )?name=(\S+) runs=(\d+) ns=(\d+)", l)
     if m:
-        probes.append((m.group(1), int(m.group(2)), int(m.group(3))))
-if probes:
-    print("probe runs per client round and BPF run time (kernel.bpf_stats_enabled, TCG ns):")
-    for name, runs, ns in sorted(probes, key=lambda x: -x[1] * x[2]):
+        probes.setdefault(m.group(1) or "trace", []).append(
+            (m.group(2), int(m.group(3)), int(m.group(4))))
+for verb, runs_of in probes.items():
+    print("probe runs per client round and BPF run time under `%s` "
+          "(kernel.bpf_stats_enabled, TCG ns):" % verb)
+    for name, runs, ns in sorted(runs_of, key=lambda x: -x[1] * x[2]):
         print("  %-24s %8.1f runs/round %8d ns/run" % (name, runs / loops, ns))
+    print("  %-24s %8.1f us/round" % ("total", sum(r * n for _, r, n in runs_of) / loops / 1000))
 if "slot" in mem:
     print("kernel live table: %.0f bytes per slot (memlock of the preallocated hash map / entries)" % mem["slot"])
 for n, b, tr, af in mem.get("kmem", []):

@@ -85,6 +85,9 @@ fentry:optee:optee_shm_unregister { delete(@registered[args.shm]); }
 fentry:tee:tee_shm_put { @put[tid] = args.shm; }
 fexit:tee:tee_shm_put { delete(@put[tid]); }
 '
+# the same, also keeping each registered buffer's kernel stack (its site,
+# as teeshm-trace keeps it for the kexec report)
+BT_FENTRY_STACK=$(echo "$BT_FENTRY" | sed 's/@registered\[args.shm\] = 1;/@registered[args.shm] = kstack;/')
 # the floor: programs that do nothing, on the points teeshm-trace's
 # kernel side uses under fentry (tee_shm_put at entry only); what the
 # trampolines and program entry alone cost a round
@@ -163,12 +166,14 @@ mode_teeshm() {
 
 # The kernel side alone, probes attached by ATTACH (auto, kprobe or
 # fentry): an agent's pinned probes, the agent killed, nothing reads.
-kernel_side() {	# NAME ATTACH REP
+# With events on (the agent's default), or OPTS --quiet: as the agent of
+# the systemd unit leaves them, no events written.
+kernel_side() {	# NAME ATTACH REP [OPTS]
 	local p try
 	# a figure of nothing attached would read as free: attach again once
 	for try in 1 2; do
 		: >/tmp/a.err
-		$T -v agent --attach "$2" >/dev/null 2>>/tmp/a.err &
+		$T -v agent --attach "$2" ${4:-} >/dev/null 2>>/tmp/a.err &
 		p=$!
 		wait_for /tmp/a.err tracing
 		kill -9 $p
@@ -186,6 +191,7 @@ kernel_side() {	# NAME ATTACH REP
 mode_teeshm_kernel() { kernel_side teeshm-kernel auto "$1"; }
 mode_kernel_fentry() { kernel_side kernel-fentry fentry "$1"; }
 mode_kernel_kprobe() { kernel_side kernel-kprobe kprobe "$1"; }
+mode_kernel_quiet() { kernel_side kernel-quiet fentry "$1" --quiet; }
 
 # as deployed: the systemd unit's agent (--quiet)
 mode_teeshm_agent() {
@@ -222,6 +228,7 @@ bpftrace_mode() {	# NAME SCRIPT REP
 }
 mode_bpftrace() { bpftrace_mode bpftrace "$BT" "$1"; }
 mode_bpftrace_fentry() { bpftrace_mode bpftrace-fentry "$BT_FENTRY" "$1"; }
+mode_bpftrace_stack() { bpftrace_mode bpftrace-stack "$BT_FENTRY_STACK" "$1"; }
 mode_empty_fentry() { bpftrace_mode empty-fentry "$BT_EMPTY" "$1"; }
 
 mode_ftrace() {
@@ -253,15 +260,20 @@ for r in $(seq 1 "$REPS"); do
 done
 # where the kernel side's time goes: runs and cost of each probe over one
 # loop (the kernel's BPF run statistics, on for this run only)
+# streaming every event (trace), then as the agent leaves them (--quiet:
+# no events)
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
-$T -v trace --no-console >/dev/null 2>/tmp/v.err &
-p=$!
-wait_for /tmp/v.err tracing
-run_loop >/dev/null
-kill -INT $p
-wait $p
+for how in "trace --no-console" "agent --quiet"; do
+	: >/tmp/v.err
+	$T -v $how >/dev/null 2>>/tmp/v.err &
+	p=$!
+	wait_for /tmp/v.err tracing
+	run_loop >/dev/null
+	kill -INT $p
+	wait $p
+	sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/TBB probe verb='"${how%% *}"' name=\1 runs=\2 ns=\3/p' /tmp/v.err
+done
 echo 0 >/proc/sys/kernel/bpf_stats_enabled
-sed -n 's/^teeshm-trace: probe \([^:]*\): \([0-9]*\) runs, \([0-9]*\) ns each$/TBB probe name=\1 runs=\2 ns=\3/p' /tmp/v.err
 
 # live-table capacity sweep: the cost per event must not grow with it
 { [ -n "${QUICK:-}" ] || [ "${EXTRAS:-1}" = 0 ]; } && REPS=0
