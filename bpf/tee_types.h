@@ -11,6 +11,7 @@
 
 struct tee_shm___teeshm {
 	void *ctx;
+	int id;
 	size_t size;
 	u32 flags;
 	refcount_t refcount;		/* 5.18+ (older: dma-buf refcount) */

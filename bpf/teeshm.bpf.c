@@ -37,6 +37,12 @@ const volatile __u64 id_key1;
 const volatile __u8 page_shift = 12;
 /* < 5.13, no bpf_for_each_map_elem: keep registered buffers in snap_slots */
 const volatile __u8 use_slots;
+/*
+ * The allocation functions are followed by fexit programs only (see
+ * alloc_fexit): no call record; a registration, whatever probes it, reads
+ * what the record held from the shm.
+ */
+const volatile __u8 alloc_tramp;
 /* the kexec report on the console too (bpf_trace_printk), not only events */
 const volatile __u8 console_report;
 /*
@@ -52,6 +58,11 @@ __u64 last_wake_ns;
 /* TEE_SHM_* bits this program sets itself (old generation, no BTF) */
 #define OLD_SHM_REGISTER	(1U << 3)
 #define OLD_SHM_POOL		(1U << 5)
+/* 5.18+ (tee_core.h) */
+#define NEW_SHM_DYNAMIC		(1U << 0)
+#define NEW_SHM_USER_MAPPED	(1U << 1)
+#define NEW_SHM_POOL		(1U << 2)
+#define NEW_SHM_PRIV		(1U << 3)
 
 /*
  * Is struct tee_shm's layout known?  From tee.ko's module BTF (5.11+), or
@@ -153,6 +164,7 @@ struct shm_call {
 	u8 api;
 	u8 released;		/* put without BTF: the shm was torn down */
 	u8 active;		/* reg_calls: a call is in progress */
+	u8 made;		/* alloc_tramp: first seen at this call */
 };
 
 struct {
@@ -376,20 +388,42 @@ static __always_inline void orphan(u64 shm, struct teeshm_live *l)
 /*
  * Make sure shm is in the live table, emitting its ALLOC event if it was
  * not: called at registration, which in 5.18+ happens inside the
- * allocation function, before it returns.
+ * allocation function, before it returns.  lp: shm's entry, looked up by
+ * the caller (NULL: none).
  */
 static __always_inline s32 stack_id(void *ctx, bool tramp);
 
-static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
-					u8 api_hint, struct alloc_call *ac,
+/*
+ * 5.18+: the allocation function a shm being registered comes from, told
+ * by the flags and id it set before the registration (tee_shm.c): what
+ * the entry program's call record said, where there is none.
+ */
+static __always_inline u8 shm_api(u64 shm, u32 flags)
+{
+	struct tee_shm___teeshm *s = (void *)shm;
+
+	if (flags & NEW_SHM_PRIV)
+		return TEESHM_API_ALLOC_PRIV_BUF;
+	if (flags & NEW_SHM_POOL)	/* only a user buffer has an id */
+		return BPF_CORE_READ(s, id) >= 0 ? TEESHM_API_ALLOC_USER_BUF :
+						   TEESHM_API_ALLOC_KERNEL_BUF;
+	if (flags & NEW_SHM_USER_MAPPED)
+		return TEESHM_API_REGISTER_USER_BUF;
+	if (flags & NEW_SHM_DYNAMIC)
+		return TEESHM_API_REGISTER_KERNEL_BUF;
+	return TEESHM_API_NONE;
+}
+
+static __always_inline bool track_alloc(void *ctx, bool tramp, u64 shm,
+					struct teeshm_live *lp, u8 api_hint,
+					u64 tctx, struct alloc_call *ac,
 					bool at_reg)
 {
-	struct teeshm_live l = {}, *lp;
+	struct teeshm_live l = {};
 	struct teeshm_event *e;
 	u32 t = tid();
 	u8 known;
 
-	lp = bpf_map_lookup_elem(&live, &shm);
 	/*
 	 * Nobody reads events (agent --quiet): a driver-private buffer
 	 * (optee.ko's message and RPC buffers, which it does not register)
@@ -398,20 +432,27 @@ static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
 	 */
 	if (!lp && !at_reg && api_hint == TEESHM_API_ALLOC_PRIV_BUF &&
 	    events_are_off())
-		return;
-	/* at registration: this thread's allocation call, if any */
-	if (at_reg)
+		return false;
+	/*
+	 * At registration: this thread's allocation call, if any.  With
+	 * the allocations on fexit there is none (see alloc_fexit): what it
+	 * would say is read from the shm.
+	 */
+	if (at_reg && !alloc_tramp)
 		ac = bpf_map_lookup_elem(&alloc_calls, &t);
 	if (ac && !ac->active)
 		ac = NULL;
 	if (lp) {
 		/*
 		 * Known, or made by this call; or registered: a registered
-		 * entry is never dropped here (see below).
+		 * entry is never dropped here (see below).  With the
+		 * allocations on fexit (5.18+) a shm registers once, inside
+		 * its allocation: an unregistered entry there is an older
+		 * buffer's.
 		 */
-		if (!ac || ac->shm == shm ||
-		    lp->state == TEESHM_LIVE_REGISTERED)
-			return;
+		if (lp->state == TEESHM_LIVE_REGISTERED ||
+		    (!(alloc_tramp && at_reg) && (!ac || ac->shm == shm)))
+			return false;
 		/*
 		 * An allocation call returns (or registers) a shm whose
 		 * address holds an unregistered entry it did not make: the
@@ -434,30 +475,32 @@ static __always_inline void track_alloc(void *ctx, bool tramp, u64 shm,
 	known = shm_details(shm, ac, &l.size, &l.flags);
 	if (ac) {
 		ac->shm = shm;
-		/* from a trampoline: the stack of a registered buffer only */
-		if (at_reg && ac->stack_id < 0)
+		if (at_reg && ac->stack_id < 0)	/* not taken at entry */
 			ac->stack_id = stack_id(ctx, tramp);
 		l.stack_id = ac->stack_id;
 		l.api = ac->api;
 		l.caller_ip = ac->caller_ip;
 	} else {
-		l.stack_id = stack_id(ctx, tramp);
+		/* from a trampoline: the stack of a registered buffer only */
+		l.stack_id = tramp && !at_reg ? -1 : stack_id(ctx, tramp);
 		l.api = api_hint;
+		if (alloc_tramp && at_reg)
+			l.api = shm_api(shm, l.flags);
 	}
 	if (bpf_map_update_elem(&live, &shm, &l, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&live, &shm))
 		cnt_add(TEESHM_CNT_LIVE_FULL, 1);
 	e = ev_new(TEESHM_EV_ALLOC, l.api, shm);
 	if (!e)
-		return;
-	if (ac)
-		e->ctx = ac->ctx;
+		return true;
+	e->ctx = ac ? ac->ctx : tctx;
 	e->size = l.size;
 	e->flags = l.flags;
 	e->flags_known = known;
 	e->stack_id = l.stack_id;
 	e->caller_ip = l.caller_ip;
 	ev_send(e);
+	return true;
 }
 
 /* ---------------------------------------------------------- allocation */
@@ -530,8 +573,8 @@ static __always_inline s32 stack_id(void *ctx, bool tramp)
 	return bpf_get_stackid(ctx, &stacks, skip & BPF_F_SKIP_FIELD_MASK);
 }
 
-static __always_inline int alloc_enter(void *ctx, bool tramp, u8 api, u64 tctx,
-				       u64 size, u32 flags, bool flags_known)
+static __always_inline int alloc_enter(void *ctx, u8 api, u64 tctx, u64 size,
+				       u32 flags, bool flags_known)
 {
 	struct alloc_call ac = {}, *p;
 	u32 t = tid();
@@ -545,47 +588,24 @@ static __always_inline int alloc_enter(void *ctx, bool tramp, u8 api, u64 tctx,
 	/*
 	 * At function entry the unwinder starts from the caller's frame
 	 * record and misses the caller itself (arm64: it is only in LR):
-	 * keep the return address.  From a trampoline: the frame after the
-	 * traced function's.
+	 * keep the return address.
 	 */
-	if (tramp) {
-		/*
-		 * From a trampoline the caller costs a stack walk: the stack
-		 * is taken only if the buffer is registered (track_alloc),
-		 * where the site is found in it.  Most allocations are
-		 * optee.ko's own message buffers, never registered.
-		 */
-		ac.stack_id = -1;
-	} else {
-		ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		ac.caller_ip = entry_ret_ip(ctx);
-	}
+	ac.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	ac.caller_ip = entry_ret_ip(ctx);
 	p = lookup_or_init(&alloc_calls, &t, &ac);
 	if (p)
 		*p = ac;
 	return 0;
 }
 
-static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
+static __always_inline int alloc_exit(void *ctx, u64 ret)
 {
 	struct alloc_call *ac;
 	struct teeshm_event *e;
+	struct teeshm_live *l;
 	u32 t = tid();
 	u64 inner;
 
-	/*
-	 * From a trampoline the caller costs a stack walk: only for a buffer
-	 * registered inside the call, whose site the kexec report prints.
-	 * Before the call record is looked at: a nested allocation (optee.ko
-	 * registering its argument cache while registering this buffer) has
-	 * taken this thread's record over.
-	 */
-	if (tramp && ret && ret < (u64)-4095) {
-		struct teeshm_live *l = bpf_map_lookup_elem(&live, &ret);
-
-		if (l && !l->caller_ip && l->state == TEESHM_LIVE_REGISTERED)
-			tramp_skip(ctx, &l->caller_ip);
-	}
 	ac = bpf_map_lookup_elem(&alloc_calls, &t);
 	if (!ac || !ac->active)
 		return 0;
@@ -609,11 +629,10 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 			}
 		}
 	} else if (ret) {
-		struct teeshm_live *l;
-
-		track_alloc(ctx, tramp, ret, ac->api, ac, false);
+		track_alloc(ctx, false, ret, bpf_map_lookup_elem(&live, &ret),
+			    ac->api, 0, ac, false);
 		/* in a kretprobe the pc is the real return address */
-		l = tramp ? NULL : bpf_map_lookup_elem(&live, &ret);
+		l = bpf_map_lookup_elem(&live, &ret);
 		if (l && !l->caller_ip)
 			l->caller_ip = PT_REGS_IP((struct pt_regs *)ctx);
 	}
@@ -621,96 +640,130 @@ static __always_inline int alloc_exit(void *ctx, bool tramp, u64 ret)
 	return 0;
 }
 
+/*
+ * From a trampoline (5.18+, struct tee_shm known from BTF) the return
+ * program has the call's arguments with its result: no entry program,
+ * no per-thread call record.  A buffer registered inside the call is in
+ * the table already (reg_enter: what the record told is read from the
+ * shm there); its caller is found here, where the allocation function's
+ * frame is.  A failed call whose registration failed: see reg_exit.
+ */
+static __always_inline int alloc_fexit(void *ctx, u8 api, u64 tctx, u64 ret)
+{
+	struct teeshm_live *l;
+
+	if (!ret || ret >= (u64)-4095)
+		return 0;
+	l = bpf_map_lookup_elem(&live, &ret);
+	if (l && l->state == TEESHM_LIVE_REGISTERED) {
+		/* the stack walk for a registered buffer only */
+		if (!l->caller_ip)
+			tramp_skip(ctx, &l->caller_ip);
+		return 0;
+	}
+	if (l) {
+		/*
+		 * An unregistered entry at a new buffer's address: the old
+		 * buffer's release was not seen.  Not inherited.
+		 */
+		cnt_add(TEESHM_CNT_STALE, 1);
+		slot_put(l);
+		bpf_map_delete_elem(&live, &ret);
+	}
+	track_alloc(ctx, true, ret, NULL, api, tctx, NULL, false);
+	return 0;
+}
+
 SEC("kprobe/tee_shm_alloc")
 int BPF_KPROBE(shm_alloc_enter, void *tctx, size_t size, u32 flags)
 {
-	return alloc_enter(ctx, false, TEESHM_API_SHM_ALLOC, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_SHM_ALLOC, (u64)tctx,
 			   size, flags, true);
 }
 
 SEC("kretprobe/tee_shm_alloc")
 int BPF_KRETPROBE(shm_alloc_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_user_buf")
 int BPF_KPROBE(alloc_user_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, false, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
 			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_user_buf")
 int BPF_KRETPROBE(alloc_user_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_kernel_buf")
 int BPF_KPROBE(alloc_kernel_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, false, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
 			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_kernel_buf")
 int BPF_KRETPROBE(alloc_kernel_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_alloc_priv_buf")
 int BPF_KPROBE(alloc_priv_enter, void *tctx, size_t size)
 {
-	return alloc_enter(ctx, false, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
 			   size, 0, false);
 }
 
 SEC("kretprobe/tee_shm_alloc_priv_buf")
 int BPF_KRETPROBE(alloc_priv_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register_user_buf")
 int BPF_KPROBE(reg_user_enter, void *tctx, unsigned long addr, size_t len)
 {
-	return alloc_enter(ctx, false, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
 			   len, 0, false);
 }
 
 SEC("kretprobe/tee_shm_register_user_buf")
 int BPF_KRETPROBE(reg_user_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register_kernel_buf")
 int BPF_KPROBE(reg_kernel_enter, void *tctx, void *addr, size_t len)
 {
-	return alloc_enter(ctx, false, TEESHM_API_REGISTER_KERNEL_BUF,
+	return alloc_enter(ctx, TEESHM_API_REGISTER_KERNEL_BUF,
 			   (u64)tctx, len, 0, false);
 }
 
 SEC("kretprobe/tee_shm_register_kernel_buf")
 int BPF_KRETPROBE(reg_kernel_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 SEC("kprobe/tee_shm_register")
 int BPF_KPROBE(shm_register_enter, void *tctx, unsigned long addr, size_t len,
 	       u32 flags)
 {
-	return alloc_enter(ctx, false, TEESHM_API_SHM_REGISTER, (u64)tctx,
+	return alloc_enter(ctx, TEESHM_API_SHM_REGISTER, (u64)tctx,
 			   len, flags, true);
 }
 
 SEC("kretprobe/tee_shm_register")
 int BPF_KRETPROBE(shm_register_exit, void *ret)
 {
-	return alloc_exit(ctx, false, (u64)ret);
+	return alloc_exit(ctx, (u64)ret);
 }
 
 /* -------------------------------------------- secure-world registration */
@@ -732,7 +785,9 @@ static __always_inline int reg_enter(void *ctx, bool tramp, void *tctx,
 	struct shm_call c = { .shm = shm, .tctx = (u64)tctx, .api = api,
 			      .pages = pages };
 
-	track_alloc(ctx, tramp, shm, TEESHM_API_NONE, NULL, true);
+	c.made = track_alloc(ctx, tramp, shm, bpf_map_lookup_elem(&live, &shm),
+			     TEESHM_API_NONE, (u64)tctx, NULL, true) &&
+		 alloc_tramp;
 	reg_call_set(tid(), &c);
 	return 0;
 }
@@ -746,7 +801,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	struct shm_call *c;
 	u32 t = tid();
 	u64 shm, pages, tctx;
-	u8 api, releasing;
+	u8 api, releasing, made;
 
 	c = bpf_map_lookup_elem(&reg_calls, &t);
 	if (!c || !c->active)
@@ -755,6 +810,7 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	api = c->api;
 	pages = c->pages;
 	tctx = c->tctx;
+	made = c->made;
 	c->active = 0;
 
 	l = bpf_map_lookup_elem(&live, &shm);
@@ -802,6 +858,22 @@ static __always_inline int reg_exit(s32 ret, bool reg)
 	/* the release's unregistration (see f_shm_put_enter): done now */
 	if (releasing)
 		release_done(shm, TEESHM_API_SHM_RELEASE);
+	/*
+	 * With the allocations on fexit: a buffer first seen at a
+	 * registration that failed is kfree()d by the allocation call that
+	 * registered it, with no release (5.18+: tee_dyn_shm_alloc_helper,
+	 * register_shm_helper).  With kprobes, the allocation's return
+	 * program sees this.
+	 */
+	if (reg && ret && made && l) {
+		api = l->api;
+		bpf_map_delete_elem(&live, &shm);
+		e = ev_new(TEESHM_EV_FREE, api, shm);
+		if (e) {
+			e->ret = ret;
+			ev_send(e);
+		}
+	}
 	return 0;
 }
 
@@ -1018,71 +1090,45 @@ int BPF_KRETPROBE(shm_release_exit)
  * called the function: unlike a kretprobe it needs no instance, so no
  * return can be missed.
  */
-SEC("fentry/tee_shm_alloc_user_buf")
-int BPF_PROG(f_alloc_user_enter, void *tctx, size_t size)
-{
-	return alloc_enter(ctx, true, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
-			   size, 0, false);
-}
-
+/*
+ * Allocation functions: a return program only (alloc_fexit), which has
+ * the arguments too.
+ */
 SEC("fexit/tee_shm_alloc_user_buf")
 int BPF_PROG(f_alloc_user_exit, void *tctx, size_t size, void *ret)
 {
-	return alloc_exit(ctx, true, (u64)ret);
-}
-
-SEC("fentry/tee_shm_alloc_kernel_buf")
-int BPF_PROG(f_alloc_kernel_enter, void *tctx, size_t size)
-{
-	return alloc_enter(ctx, true, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
-			   size, 0, false);
+	return alloc_fexit(ctx, TEESHM_API_ALLOC_USER_BUF, (u64)tctx,
+			   (u64)ret);
 }
 
 SEC("fexit/tee_shm_alloc_kernel_buf")
 int BPF_PROG(f_alloc_kernel_exit, void *tctx, size_t size, void *ret)
 {
-	return alloc_exit(ctx, true, (u64)ret);
-}
-
-SEC("fentry/tee_shm_alloc_priv_buf")
-int BPF_PROG(f_alloc_priv_enter, void *tctx, size_t size)
-{
-	return alloc_enter(ctx, true, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
-			   size, 0, false);
+	return alloc_fexit(ctx, TEESHM_API_ALLOC_KERNEL_BUF, (u64)tctx,
+			   (u64)ret);
 }
 
 SEC("fexit/tee_shm_alloc_priv_buf")
 int BPF_PROG(f_alloc_priv_exit, void *tctx, size_t size, void *ret)
 {
-	return alloc_exit(ctx, true, (u64)ret);
-}
-
-SEC("fentry/tee_shm_register_user_buf")
-int BPF_PROG(f_reg_user_enter, void *tctx, unsigned long addr, size_t len)
-{
-	return alloc_enter(ctx, true, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
-			   len, 0, false);
+	return alloc_fexit(ctx, TEESHM_API_ALLOC_PRIV_BUF, (u64)tctx,
+			   (u64)ret);
 }
 
 SEC("fexit/tee_shm_register_user_buf")
 int BPF_PROG(f_reg_user_exit, void *tctx, unsigned long addr, size_t len,
 	     void *ret)
 {
-	return alloc_exit(ctx, true, (u64)ret);
-}
-
-SEC("fentry/tee_shm_register_kernel_buf")
-int BPF_PROG(f_reg_kernel_enter, void *tctx, void *addr, size_t len)
-{
-	return alloc_enter(ctx, true, TEESHM_API_REGISTER_KERNEL_BUF,
-			   (u64)tctx, len, 0, false);
+	return alloc_fexit(ctx, TEESHM_API_REGISTER_USER_BUF, (u64)tctx,
+			   (u64)ret);
 }
 
 SEC("fexit/tee_shm_register_kernel_buf")
 int BPF_PROG(f_reg_kernel_exit, void *tctx, void *addr, size_t len,
 	     void *ret)
 {
-	return alloc_exit(ctx, true, (u64)ret);
+	return alloc_fexit(ctx, TEESHM_API_REGISTER_KERNEL_BUF, (u64)tctx,
+			   (u64)ret);
 }
 
 SEC("fentry/optee_shm_register")

@@ -17,6 +17,7 @@
 #include "idkey.h"
 #include "journal.h"
 #include "json_writer.h"
+#include "jsonl.h"
 #include "kenv.h"
 #include "pinned.h"
 #include "policy.h"
@@ -314,6 +315,8 @@ static void row_json(struct jw *w, const struct live_row *r, uint32_t flags,
 	if (l->state == TEESHM_LIVE_REGISTERED)
 		jw_kstr(w, "abi", l->cookie && l->cookie != l->shm ? "ffa" :
 								     "smc");
+	if (tse_api_name(l->api))
+		jw_kstr(w, "allocated_by", tse_api_name(l->api));
 	jw_ku64(w, "pid", l->pid);
 	jw_kstr(w, "comm", l->comm);
 	if (r->caller[0])

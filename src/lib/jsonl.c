@@ -76,6 +76,23 @@ const char *tse_type_name(int type)
 	return event_names[type - TEESHM_EV_ALLOC].s;
 }
 
+const char *tse_api_name(int api)
+{
+	static const char *const names[] = {
+		[TEESHM_API_SHM_ALLOC] = "tee_shm_alloc",
+		[TEESHM_API_ALLOC_USER_BUF] = "tee_shm_alloc_user_buf",
+		[TEESHM_API_ALLOC_KERNEL_BUF] = "tee_shm_alloc_kernel_buf",
+		[TEESHM_API_ALLOC_PRIV_BUF] = "tee_shm_alloc_priv_buf",
+		[TEESHM_API_REGISTER_USER_BUF] = "tee_shm_register_user_buf",
+		[TEESHM_API_REGISTER_KERNEL_BUF] = "tee_shm_register_kernel_buf",
+		[TEESHM_API_SHM_REGISTER] = "tee_shm_register",
+	};
+
+	if (api < 0 || api >= (int)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[api];
+}
+
 /* ------------------------------------------------------------ a line */
 
 /* A line up to this long is copied on the stack, a longer one to the heap */

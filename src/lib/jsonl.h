@@ -37,6 +37,12 @@ int tse_jsonl_write(FILE *f, const struct tse_event *ev);
 const char *tse_type_name(int type);
 
 /*
+ * The allocation function an enum teeshm_api names
+ * ("tee_shm_alloc_user_buf"), NULL if it names none.
+ */
+const char *tse_api_name(int api);
+
+/*
  * Read a whole trace from f and feed every event to e.  name is used in
  * messages ("FILE:LINE: what").  Returns 0, or -1 with the message in err.
  * Lines read before an error have been fed.

@@ -67,23 +67,26 @@ static bool is_tramp(const struct bpf_program *p)
 
 /*
  * Is fn probed from a trampoline?  Where they work and were not refused,
- * if fn is in the kernel now (a module loaded later is armed through a
- * tracefs kprobe event, which needs no BTF) with BTF, and has fentry
- * programs (5.18+ functions).
+ * on a 5.18+ TEE core (the programs read what a 5.18+ allocation set in
+ * the shm), if fn is in the kernel now (a module loaded later is armed
+ * through a tracefs kprobe event, which needs no BTF) with BTF, and has
+ * fentry or fexit programs.
  */
 static bool fn_tramp(const struct loader *l, const struct kenv *env,
 		     const char *fn)
 {
 	struct bpf_program *p;
-	char sec[128];
+	const char *sec;
 
-	if (!l->use_tramp || !ksyms_has(env->ks, fn) ||
+	if (!l->use_tramp || env->flags_gen < TEESHM_GEN_NEW ||
+	    !kenv_shm_btf(env) || !ksyms_has(env->ks, fn) ||
 	    !tramp_has_btf(&l->tramp, fn))
 		return false;
-	snprintf(sec, sizeof(sec), "fentry/%s", fn);
-	bpf_object__for_each_program(p, l->skel->obj)
-		if (!strcmp(bpf_program__section_name(p), sec))
+	bpf_object__for_each_program(p, l->skel->obj) {
+		sec = bpf_program__section_name(p);
+		if (is_tramp(p) && !strcmp(strchr(sec, '/') + 1, fn))
 			return true;
+	}
 	return false;
 }
 
@@ -156,6 +159,8 @@ int loader_open(struct loader *l, const struct kenv *env,
 	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, want_prog(l, env, p));
+	/* tee.ko's allocation functions, on fexit together or not at all */
+	skel->rodata->alloc_tramp = fn_tramp(l, env, "tee_shm_alloc_kernel_buf");
 	if (o->verbose)
 		fprintf(stderr, "teeshm-trace: attach: %s (%s)\n",
 			o->attach == ATTACH_KPROBE ?
@@ -180,6 +185,19 @@ static bool loads_ret(const struct loader *l, const struct kenv *env,
 	return false;
 }
 
+/* Does an entry program load for fn (t: its target name)? */
+static bool loads_entry(const struct loader *l, const struct kenv *env,
+			const char *t)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (bpf_program__autoload(p) && !is_ret(p) &&
+		    !strcmp(kenv_fn_target(env, prog_fn(p)), t))
+			return true;
+	return false;
+}
+
 const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 			     const char *fn)
 {
@@ -191,9 +209,13 @@ const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 		if (!bpf_program__autoload(p) ||
 		    strcmp(kenv_fn_target(env, prog_fn(p)), t))
 			continue;
-		/* tee_shm_put has no fexit (see f_shm_put_enter) */
+		/*
+		 * tee_shm_put has no fexit (see f_shm_put_enter), the
+		 * allocation functions no fentry (see alloc_fexit)
+		 */
 		if (is_tramp(p))
-			return loads_ret(l, env, t) ? "fentry/fexit" : "fentry";
+			return !loads_entry(l, env, t) ? "fexit" :
+			       loads_ret(l, env, t) ? "fentry/fexit" : "fentry";
 		if (kenv_deferred(env, t))
 			return "kprobe (tracefs event, armed when its module "
 			       "loads)";

@@ -330,8 +330,10 @@ def verify_attach(console):
                 j = json.loads(l[len(tag) + 1:])
                 # (pid and comm aside: which thread first calls optee,
                 # insmod or its notification thread, is a race)
-                bufs = sorted((b["state"], b["size"], ",".join(b["flags"]), b.get("caller", ""))
-                              for b in j["buffers"])
+                # allocated_by: from the entry program (kprobes) or read
+                # from the shm at its registration (allocations on fexit)
+                bufs = sorted((b["state"], b["size"], ",".join(b["flags"]), b.get("caller", ""),
+                               b.get("allocated_by", "")) for b in j["buffers"])
                 tot = {k: j[k] for k in ("registered", "registered_bytes", "orphaned", "lost_events",
                                          "probe_misses", "stale_entries")}
                 return bufs, tot
@@ -355,11 +357,12 @@ def verify_attach(console):
     p1, p2 = probes(1), probes(2)
     check("boot 1: every probe a kprobe or kretprobe",
           p1 and all(m <= {"kprobe", "kretprobe"} for m in p1.values()), str(sorted(p1)))
-    # tee_shm_put has only an fentry: the last put is decided at entry
-    want = {"tee_shm_alloc_user_buf": {"fentry", "fexit"},
-            "tee_shm_alloc_kernel_buf": {"fentry", "fexit"},
+    # tee_shm_put has only an fentry: the last put is decided at entry;
+    # an allocation function only an fexit, which has its arguments too
+    want = {"tee_shm_alloc_user_buf": {"fexit"},
+            "tee_shm_alloc_kernel_buf": {"fexit"},
             "tee_shm_put": {"fentry"}}
-    check("boot 2: the TEE core's functions on fentry (and fexit)",
+    check("boot 2: the TEE core's functions on fentry or fexit",
           all(p2.get(f) == m for f, m in want.items()),
           " ".join("%s:%s" % (f, "+".join(sorted(m))) for f, m in sorted(p2.items())))
     check("boot 2: optee.ko (loaded after the tracer) on tracefs kprobes",

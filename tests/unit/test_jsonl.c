@@ -572,6 +572,22 @@ static void test_every_name(void **state)
 		  "unknown kexec kind \"nope\" (expected kexec or crash)");
 }
 
+/* The allocation functions' names: only those of an allocation */
+static void test_api_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tse_api_name(TEESHM_API_ALLOC_PRIV_BUF),
+			    "tee_shm_alloc_priv_buf");
+	assert_string_equal(tse_api_name(TEESHM_API_REGISTER_KERNEL_BUF),
+			    "tee_shm_register_kernel_buf");
+	assert_string_equal(tse_api_name(TEESHM_API_SHM_REGISTER),
+			    "tee_shm_register");
+	assert_null(tse_api_name(TEESHM_API_NONE));
+	assert_null(tse_api_name(TEESHM_API_OPTEE_REGISTER));
+	assert_null(tse_api_name(TEESHM_API__MAX));
+	assert_null(tse_api_name(-1));
+}
+
 /* Lines longer than a stack copy (512 bytes) are read the same */
 static void test_long_lines_both_ways(void **state)
 {
@@ -772,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_feed_file_usual),
 		cmocka_unit_test(test_every_name),
 		cmocka_unit_test(test_long_lines_both_ways),
+		cmocka_unit_test(test_api_names),
 		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_json_writer_escapes),
 	};
