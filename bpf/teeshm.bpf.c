@@ -386,14 +386,6 @@ static __always_inline void orphan(u64 shm, struct teeshm_live *l)
 }
 
 /*
- * Make sure shm is in the live table, emitting its ALLOC event if it was
- * not: called at registration, which in 5.18+ happens inside the
- * allocation function, before it returns.  lp: shm's entry, looked up by
- * the caller (NULL: none).
- */
-static __always_inline s32 stack_id(void *ctx, bool tramp);
-
-/*
  * 5.18+: the allocation function a shm being registered comes from, told
  * by the flags and id it set before the registration (tee_shm.c): what
  * the entry program's call record said, where there is none.
@@ -414,6 +406,14 @@ static __always_inline u8 shm_api(u64 shm, u32 flags)
 	return TEESHM_API_NONE;
 }
 
+static __always_inline s32 stack_id(void *ctx, bool tramp);
+
+/*
+ * Make sure shm is in the live table, emitting its ALLOC event if it was
+ * not: called at registration, which in 5.18+ happens inside the
+ * allocation function, before it returns.  lp: shm's entry, looked up by
+ * the caller (NULL: none).  True if it made the entry.
+ */
 static __always_inline bool track_alloc(void *ctx, bool tramp, u64 shm,
 					struct teeshm_live *lp, u8 api_hint,
 					u64 tctx, struct alloc_call *ac,
