@@ -280,10 +280,10 @@ for gen in 6.12 7.3; do
 	want=$(modinfo -F vermagic "$tmp/$gen/optee.ko" 2>/dev/null)
 	wantgen[$gen]=$want
 	hdrs=$cache/kbuild-$kv/usr/src/linux-headers-$kv-arm64
-	mv=
-	grep -q '^CONFIG_MODVERSIONS=y' "$hdrs/.config" 2>/dev/null || mv=none
 	if cached_build "$gen" "$kv" patched; then
-		# the build tree exists once build.sh has run (cached or now)
+		# the build tree, and its .config, exist once build.sh has run
+		# (cached or now; on a new machine, only now)
+		mv=
 		grep -q '^CONFIG_MODVERSIONS=y' "$hdrs/.config" 2>/dev/null || mv=none
 		modules "$gen/patched" "$tmp/k-$gen/patched" "$want" "$hdrs/Module.symvers" $mv
 		for k in "$tmp/k-$gen/patched"/*.ko; do
