@@ -13,9 +13,17 @@ totals=build/test-totals
 mkdir -p build
 
 if [ "${1:-}" = "--total" ]; then
-	p=0 f=0
+	p=0 f=0 b=0
 	[ -f "$totals" ] && read -r p f <"$totals"
 	echo "==== all groups"
+	# a group whose make failed (make test's loop named it): its own
+	# failures are counted already, a build that failed before it ran is
+	# one more; either way the run does not pass
+	if [ -s build/test-broken ]; then
+		b=$(wc -l <build/test-broken)
+		echo "groups that failed: $(paste -sd' ' build/test-broken)"
+	fi
+	[ "$f" -eq 0 ] && [ "$b" -gt 0 ] && f=$b
 	echo "total: $p passed, $f failed"
 	[ "$f" -eq 0 ]
 	exit

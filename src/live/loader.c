@@ -172,27 +172,14 @@ int loader_open(struct loader *l, const struct kenv *env,
 	return 0;
 }
 
-/* Does a return program load for fn (t: its target name)? */
-static bool loads_ret(const struct loader *l, const struct kenv *env,
-		      const char *t)
+/* Does a return (ret) or an entry program load for fn (t: its target)? */
+static bool loads(const struct loader *l, const struct kenv *env,
+		  const char *t, bool ret)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, l->skel->obj)
-		if (bpf_program__autoload(p) && is_ret(p) &&
-		    !strcmp(kenv_fn_target(env, prog_fn(p)), t))
-			return true;
-	return false;
-}
-
-/* Does an entry program load for fn (t: its target name)? */
-static bool loads_entry(const struct loader *l, const struct kenv *env,
-			const char *t)
-{
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, l->skel->obj)
-		if (bpf_program__autoload(p) && !is_ret(p) &&
+		if (bpf_program__autoload(p) && is_ret(p) == ret &&
 		    !strcmp(kenv_fn_target(env, prog_fn(p)), t))
 			return true;
 	return false;
@@ -214,8 +201,8 @@ const char *loader_mechanism(const struct loader *l, const struct kenv *env,
 		 * allocation functions no fentry (see alloc_fexit)
 		 */
 		if (is_tramp(p))
-			return !loads_entry(l, env, t) ? "fexit" :
-			       loads_ret(l, env, t) ? "fentry/fexit" : "fentry";
+			return !loads(l, env, t, false) ? "fexit" :
+			       loads(l, env, t, true) ? "fentry/fexit" : "fentry";
 		if (kenv_deferred(env, t))
 			return "kprobe (tracefs event, armed when its module "
 			       "loads)";
