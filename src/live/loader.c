@@ -76,17 +76,14 @@ static bool fn_tramp(const struct loader *l, const struct kenv *env,
 		     const char *fn)
 {
 	struct bpf_program *p;
-	const char *sec;
 
 	if (!l->use_tramp || env->flags_gen < TEESHM_GEN_NEW ||
 	    !kenv_shm_btf(env) || !ksyms_has(env->ks, fn) ||
 	    !tramp_has_btf(&l->tramp, fn))
 		return false;
-	bpf_object__for_each_program(p, l->skel->obj) {
-		sec = bpf_program__section_name(p);
-		if (is_tramp(p) && !strcmp(strchr(sec, '/') + 1, fn))
+	bpf_object__for_each_program(p, l->skel->obj)
+		if (is_tramp(p) && !strcmp(prog_fn(p), fn))
 			return true;
-	}
 	return false;
 }
 
